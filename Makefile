@@ -1,0 +1,61 @@
+# One entry point for everything: `make up`, `make test`, `make demo` (see README.md).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Node >= 22: the system node when new enough, else Node 24 from npm (infra/local/node.sh).
+NODE_BIN := $(shell bash infra/local/node.sh)
+export PATH := $(NODE_BIN):$(PATH)
+STACK := bash infra/local/stack.sh
+
+.PHONY: help deps build up down status reset lint typecheck test test-unit test-integration test-chaos bench demo clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+deps: node_modules/.installed ## Install npm dependencies (with Node >= 22)
+
+build: deps ## Compile TypeScript to dist/
+	npx tsc -p tsconfig.build.json
+
+up: deps ## Install (if missing) and start the local stack, then show its status
+	$(STACK) up
+
+down: ## Stop everything `make up` started
+	$(STACK) down
+
+status: ## Show each part of the stack with its address
+	@$(STACK) status
+
+reset: ## Stop the stack and delete its data (keeps installed tools)
+	$(STACK) reset
+
+lint: deps ## ESLint and Prettier check
+	npx eslint .
+	npx prettier --check .
+
+typecheck: deps ## TypeScript strict type check
+	npx tsc -p tsconfig.json --noEmit
+
+test-unit: deps ## Unit tests (no infrastructure)
+	npx jest --selectProjects unit
+
+test-integration: $(if $(filter testcontainers,$(XP_TEST_STACK)),deps,up) ## Integration tests against the real stack
+	npx jest --selectProjects integration --runInBand
+
+test: lint typecheck test-unit test-integration ## Everything CI runs: lint, types, unit and integration tests
+
+test-chaos: up ## Longer soak and chaos runs (not part of `make test`)
+	@echo "no chaos suites yet: they arrive with the collector, enricher and sink" && exit 1
+
+bench: ## Benchmarks (bench/)
+	@echo "no benchmarks yet: they arrive with the services" && exit 1
+
+demo: ## The end-to-end demo (arrives with the sink, issue 6)
+	@echo "make demo is not built yet: it needs the collector, enricher and sink" && exit 1
+
+clean: ## Remove build output
+	rm -rf dist coverage

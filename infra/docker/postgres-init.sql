@@ -1,0 +1,2 @@
+-- Same databases as the local stack (infra/local/postgres.sh).
+CREATE DATABASE schema_registry OWNER xp;
