@@ -6,6 +6,7 @@ SHELL := /bin/bash
 NODE_BIN := $(shell bash infra/local/node.sh)
 export PATH := $(NODE_BIN):$(PATH)
 STACK := bash infra/local/stack.sh
+JEST := NODE_OPTIONS=--experimental-vm-modules npx jest
 
 .PHONY: help deps build up down status reset lint typecheck test test-unit test-integration test-chaos bench demo clean
 
@@ -21,7 +22,7 @@ deps: node_modules/.installed ## Install npm dependencies (with Node >= 22)
 build: deps ## Compile TypeScript to dist/
 	npx tsc -p tsconfig.build.json
 
-up: deps ## Install (if missing) and start the local stack, then show its status
+up: build ## Install (if missing) and start the local stack, then show its status
 	$(STACK) up
 
 down: ## Stop everything `make up` started
@@ -41,10 +42,10 @@ typecheck: deps ## TypeScript strict type check
 	npx tsc -p tsconfig.json --noEmit
 
 test-unit: deps ## Unit tests (no infrastructure)
-	npx jest --selectProjects unit
+	$(JEST) --selectProjects unit
 
 test-integration: $(if $(filter testcontainers,$(XP_TEST_STACK)),deps,up) ## Integration tests against the real stack
-	npx jest --selectProjects integration --runInBand
+	$(JEST) --selectProjects integration --runInBand
 
 test: lint typecheck test-unit test-integration ## Everything CI runs: lint, types, unit and integration tests
 

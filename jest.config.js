@@ -1,9 +1,14 @@
 // Two projects: `unit` needs no infrastructure; `integration` runs against the
 // real stack (local processes from `make up`, or testcontainers; see docs/testing.md).
+// Run jest with NODE_OPTIONS=--experimental-vm-modules (the Makefile does): the BigQuery
+// client's HTTP layer loads node-fetch with a dynamic import(), which jest's CommonJS
+// sandbox refuses otherwise.
 const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2023' } }] };
 
 /** @type {import('jest').Config} */
 module.exports = {
+  // Applies to every project (jest ignores it inside a project entry).
+  testTimeout: 120_000,
   projects: [
     {
       displayName: 'unit',
@@ -18,7 +23,6 @@ module.exports = {
       testEnvironment: 'node',
       globalSetup: '<rootDir>/test/integration/setup/global-setup.ts',
       globalTeardown: '<rootDir>/test/integration/setup/global-teardown.ts',
-      testTimeout: 120_000,
     },
   ],
 };

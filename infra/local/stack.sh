@@ -4,6 +4,17 @@
 source "$(dirname "$0")/lib.sh"
 HERE="$(dirname "$0")"
 PARTS=(postgres kafka schema-registry bigquery)
+# Platform services join the stack once they exist (their main.ts is in the tree).
+for svc in registry collector enricher sink; do
+  [[ -f "$ROOT/services/$svc/main.ts" ]] && PARTS+=("$svc")
+done
+
+# part PART CMD: run CMD for an infrastructure part or a service.
+part() {
+  if [[ -f "$HERE/$1.sh" ]]; then bash "$HERE/$1.sh" "$2"
+  elif [[ "$2" == install ]]; then :  # services are built by `make build`
+  else bash "$HERE/service.sh" "$1" "$2"; fi
+}
 
 cmd="${1:-status}"; shift || true
 parts=("${@:-${PARTS[@]}}")
@@ -13,20 +24,20 @@ reverse() { local i; for ((i=$#; i>0; i--)); do echo "${!i}"; done; }
 
 case "$cmd" in
   install)
-    for p in "${parts[@]}"; do bash "$HERE/$p.sh" install; done ;;
+    for p in "${parts[@]}"; do part "$p" install; done ;;
   up)
     start=$SECONDS
-    for p in "${parts[@]}"; do bash "$HERE/$p.sh" install; bash "$HERE/$p.sh" start; done
+    for p in "${parts[@]}"; do part "$p" install; part "$p" start; done
     say "stack up in $((SECONDS - start))s"
     bash "$0" status "${parts[@]}" ;;
   down)
-    for p in $(reverse "${parts[@]}"); do bash "$HERE/$p.sh" stop; done ;;
+    for p in $(reverse "${parts[@]}"); do part "$p" stop; done ;;
   status)
     rc=0
-    for p in "${parts[@]}"; do bash "$HERE/$p.sh" status || rc=1; done
+    for p in "${parts[@]}"; do part "$p" status || rc=1; done
     echo "state and logs: $STACK_DIR"
     exit $rc ;;
   reset)
-    for p in $(reverse "${parts[@]}"); do bash "$HERE/$p.sh" reset; done ;;
+    for p in $(reverse "${parts[@]}"); do part "$p" reset; done ;;
   *) die "usage: stack.sh up|down|status|reset|install [part...]" ;;
 esac

@@ -1,12 +1,15 @@
-// Where the integration tests find the real stack. Defaults are the local stack's
-// (`make up`); global-setup.ts overrides them with testcontainers' addresses in that mode.
+// Where the integration tests find the real stack. Defaults follow the local stack's port
+// variables (infra/local/lib.sh), so `KAFKA_PORT=19092 make test` works on a machine
+// where the default ports are taken; global-setup.ts overrides them in testcontainers mode.
+const env = process.env;
+const host = env.XP_HOST ?? '127.0.0.1';
 
 export const stack = {
-  kafkaBrokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','),
-  schemaRegistryUrl: process.env.SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:8081',
-  databaseUrl: process.env.DATABASE_URL ?? 'postgresql://xp:xp@127.0.0.1:5432/xp',
-  bigqueryEndpoint: process.env.BIGQUERY_API_ENDPOINT ?? 'http://127.0.0.1:9050',
-  bigqueryProject: process.env.BIGQUERY_PROJECT ?? 'xp-local',
+  kafkaBrokers: (env.KAFKA_BROKERS ?? `${host}:${env.KAFKA_PORT ?? 9092}`).split(','),
+  schemaRegistryUrl: env.SCHEMA_REGISTRY_URL ?? `http://${host}:${env.SCHEMA_REGISTRY_PORT ?? 8081}`,
+  databaseUrl: env.DATABASE_URL ?? `postgresql://xp:xp@${host}:${env.PGPORT ?? 5432}/xp`,
+  bigqueryEndpoint: env.BIGQUERY_API_ENDPOINT ?? `http://${host}:${env.BIGQUERY_PORT ?? 9050}`,
+  bigqueryProject: env.BIGQUERY_PROJECT ?? 'xp-local',
 };
 
 /** A name unique to this test run, for topics, datasets and databases that tests create. */

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs one platform service from dist/ like the other parts of the stack:
+#   service.sh NAME start|stop|status
+# Local-only development settings (write key, bootstrap token) come from
+# infra/local/dev.env; production configuration has no defaults for secrets.
+source "$(dirname "$0")/lib.sh"
+NAME="${1:?usage: service.sh NAME start|stop|status}"; PART="$NAME"
+declare -A PORTS=([registry]=7070 [collector]=7071 [enricher]=7072 [sink]=7073)
+PORT="${PORTS[$NAME]:?unknown service $NAME}"
+MAIN="$ROOT/dist/services/$NAME/main.js"
+
+healthy() { curl -sf "http://$XP_HOST:$PORT/healthz" >/dev/null; }
+
+case "${2:-status}" in
+  start)
+    if is_running "$NAME" && healthy; then say "already running on :$PORT"; exit 0; fi
+    [[ -f "$MAIN" ]] || die "$MAIN not built; run make build"
+    port_open "$PORT" && die "port $XP_HOST:$PORT is already in use"
+    PATH="$(bash "$ROOT/infra/local/node.sh"):$PATH"
+    set -a; source "$ROOT/infra/local/dev.env"; set +a
+    start_bg "$NAME" node --enable-source-maps "$MAIN"
+    wait_until "$NAME" 60 healthy
+    say "up: http://$XP_HOST:$PORT" ;;
+  stop) stop_bg "$NAME" ;;
+  status)
+    if is_running "$NAME" && healthy; then printf '%-16s up    http://%s:%s\n' "$NAME" "$XP_HOST" "$PORT"
+    else printf '%-16s down\n' "$NAME"; exit 1; fi ;;
+  reset) stop_bg "$NAME" ;;
+  *) die "usage: service.sh NAME start|stop|status" ;;
+esac
