@@ -141,9 +141,9 @@ cmd_stop() {
 
 cmd_status() {
   if is_running bigquery && healthy >/dev/null 2>&1; then
-    printf '%-10s %-5s %s\n' bigquery up "$URL"
+    printf '%-16s %-5s %s\n' bigquery up "$URL"
   else
-    printf '%-10s %s\n' bigquery down
+    printf '%-16s %s\n' bigquery down
     return 1
   fi
 }

@@ -315,10 +315,10 @@ cmd_stop() {
 
 cmd_status() {
   if is_running kafka && broker_ready; then
-    printf '%-10s %-5s %s\n' kafka up "$XP_HOST:$KAFKA_PORT"
+    printf '%-16s %-5s %s\n' kafka up "$XP_HOST:$KAFKA_PORT"
     return 0
   fi
-  printf '%-10s %s\n' kafka down
+  printf '%-16s %s\n' kafka down
   if ! is_running kafka && port_open "$KAFKA_PORT"; then
     say "note: $XP_HOST:$KAFKA_PORT is in use by another process $(port_owner "$KAFKA_PORT")"
   fi

@@ -194,9 +194,9 @@ cmd_stop() {
 
 cmd_status() {
   if [[ -n "$BIN" ]] && { is_running postgres || data_dir_pid >/dev/null; } && healthy; then
-    printf '%-10s %-5s %s\n' postgres up "$XP_URL"
+    printf '%-16s %-5s %s\n' postgres up "$XP_URL"
   else
-    printf '%-10s %s\n' postgres down
+    printf '%-16s %s\n' postgres down
     return 1
   fi
 }

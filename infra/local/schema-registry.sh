@@ -125,9 +125,9 @@ cmd_stop() {
 
 cmd_status() {
   if is_running schema-registry && healthy; then
-    printf '%-10s %-5s %s\n' schema-registry up "$SR_URL"
+    printf '%-16s %-5s %s\n' schema-registry up "$SR_URL"
   else
-    printf '%-10s %s\n' schema-registry down
+    printf '%-16s %s\n' schema-registry down
     return 1
   fi
 }

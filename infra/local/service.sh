@@ -23,7 +23,7 @@ case "${2:-status}" in
     say "up: http://$XP_HOST:$PORT" ;;
   stop) stop_bg "$NAME" ;;
   status)
-    if is_running "$NAME" && healthy; then printf '%-16s up    http://%s:%s\n' "$NAME" "$XP_HOST" "$PORT"
+    if is_running "$NAME" && healthy; then printf '%-16s %-5s http://%s:%s\n' "$NAME" up "$XP_HOST" "$PORT"
     else printf '%-16s down\n' "$NAME"; exit 1; fi ;;
   reset) stop_bg "$NAME" ;;
   *) die "usage: service.sh NAME start|stop|status" ;;
