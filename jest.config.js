@@ -24,5 +24,14 @@ module.exports = {
       globalSetup: '<rootDir>/test/integration/setup/global-setup.ts',
       globalTeardown: '<rootDir>/test/integration/setup/global-teardown.ts',
     },
+    {
+      // Longer soak and chaos runs against the real stack (`make test-chaos`).
+      displayName: 'chaos',
+      testMatch: ['<rootDir>/test/chaos/**/*.test.ts'],
+      transform,
+      testEnvironment: 'node',
+      globalSetup: '<rootDir>/test/integration/setup/global-setup.ts',
+      globalTeardown: '<rootDir>/test/integration/setup/global-teardown.ts',
+    },
   ],
 };

@@ -1,0 +1,232 @@
+// Experiment writes that touch more than one entity (the experiment and its flag's managed
+// split rule) or need governance checks. Used by the HTTP routes and the YAML import.
+
+import type { Principal } from './auth';
+import { experimentBodySchema, type ExperimentBody, type ExperimentStatus } from './api-schemas';
+import { deepEqual } from './audit';
+import { LOCKS, type PoolClient } from './db';
+import { conflict, type FieldProblem } from './errors';
+import type { Flag, Rule } from './evaluation';
+import {
+  DEFINITION_FIELDS,
+  currentPhase,
+  definitionOf,
+  managedRuleId,
+  splitRuleFor,
+  type DefinitionField,
+  type Experiment,
+  type ExperimentVariant,
+} from './experiment-model';
+import { conditionProblems } from './flag-rules';
+import { editProblems, unmetGuards } from './lifecycle-rules';
+import { existingKeys } from './routes/helpers';
+import { load, update, type Stored } from './store';
+
+/** Problems with an experiment definition that are about references and configuration. */
+export async function experimentReferenceProblems(
+  client: PoolClient,
+  body: Pick<ExperimentBody, 'targeting' | 'environment'>,
+  environments: readonly string[],
+): Promise<FieldProblem[]> {
+  const problems: FieldProblem[] = [];
+  if (!environments.includes(body.environment)) {
+    problems.push({
+      path: 'environment',
+      message: `unknown environment (configured: ${environments.join(', ')})`,
+    });
+  }
+  body.targeting.conditions.forEach((c, i) =>
+    problems.push(...conditionProblems(c, `targeting.conditions.${i}`)),
+  );
+  const known = await existingKeys(client, 'segments', body.targeting.segments);
+  body.targeting.segments.forEach((s, i) => {
+    if (!known.has(s)) problems.push({ path: `targeting.segments.${i}`, message: `unknown segment "${s}"` });
+  });
+  return problems;
+}
+
+/** Definition fields whose value differs between the two experiments. */
+export function changedFields(before: Experiment, after: Experiment): DefinitionField[] {
+  return DEFINITION_FIELDS.filter((f) => !deepEqual(before[f], after[f]));
+}
+
+/** Applies a definition edit, refusing (409) fields the lifecycle freezes. */
+export async function editExperiment(
+  client: PoolClient,
+  current: Stored<Experiment>,
+  patch: Partial<ExperimentBody>,
+  actor: string,
+): Promise<Stored<Experiment>> {
+  const merged = experimentBodySchema.parse({ ...definitionOf(current.doc), ...patch, key: current.key });
+  const next: Experiment = { ...current.doc, ...merged, seed: merged.seed ?? current.doc.seed };
+  const fields = changedFields(current.doc, next);
+  if (fields.length === 0) return current;
+  const refused = editProblems(current.doc, fields);
+  if (refused.length > 0) {
+    throw conflict('frozen', `cannot edit ${current.key}: ${refused.join('; ')}`, { unmet: refused });
+  }
+  return update(client, 'experiment', current, next, { actor, action: 'updated' });
+}
+
+export interface TransitionRequest {
+  to: ExperimentStatus;
+  decision?: 'ship' | 'rollback' | 'iterate';
+  summary?: string;
+  comment?: string;
+}
+
+/** Moves an experiment through its lifecycle, or throws 409 naming every unmet guard. */
+export async function transitionExperiment(
+  client: PoolClient,
+  current: Stored<Experiment>,
+  req: TransitionRequest,
+  principal: Principal,
+): Promise<Stored<Experiment>> {
+  const exp = current.doc;
+  if (req.to === 'running')
+    await client.query('SELECT pg_advisory_xact_lock($1, $2)', [...LOCKS.experimentStart]);
+  const flag = exp.flagKey ? await load<Flag>(client, 'flag', exp.flagKey, { lock: true }) : null;
+  const { rows: running } = await client.query<{ doc: Experiment }>(
+    `SELECT doc FROM experiments WHERE status = 'running' AND key <> $1`,
+    [exp.key],
+  );
+  const unmet = unmetGuards(exp, req.to, {
+    actor: principal.name,
+    flag: flag?.doc ?? null,
+    running: running.map((r) => ({ key: r.doc.key, layer: r.doc.layer })),
+    decision: req.decision,
+    summary: req.summary,
+    now: new Date(),
+  });
+  if (unmet.length > 0) {
+    throw conflict(
+      'guards_unmet',
+      `cannot move ${exp.key} from ${exp.status} to ${req.to}: ${unmet.join('; ')}`,
+      {
+        from: exp.status,
+        to: req.to,
+        unmet,
+      },
+    );
+  }
+  const now = new Date().toISOString();
+  const next: Experiment = { ...exp, status: req.to };
+  switch (req.to) {
+    case 'draft':
+      next.approval = null;
+      break;
+    case 'approved':
+      next.approval = { by: principal.name, at: now, comment: req.comment ?? null };
+      break;
+    case 'running':
+      next.phases = [
+        {
+          number: 0,
+          startedAt: now,
+          endedAt: null,
+          variants: exp.variants,
+          trafficCoverage: exp.trafficCoverage,
+          reason: req.comment ?? 'start',
+          startedBy: principal.name,
+        },
+      ];
+      await syncFlagRule(client, flag!, next, principal.name, 'started');
+      break;
+    case 'stopped':
+      next.phases = endCurrentPhase(exp, now);
+      if (flag) await syncFlagRule(client, flag, next, principal.name, 'stopped');
+      break;
+    case 'concluded':
+      next.decision = req.decision ?? null;
+      next.summary = req.summary ?? null;
+      break;
+  }
+  return update(client, 'experiment', current, next, {
+    actor: principal.name,
+    action: `transitioned:${req.to}`,
+  });
+}
+
+function endCurrentPhase(exp: Experiment, now: string) {
+  return exp.phases.map((p, i) =>
+    i === exp.phases.length - 1 && p.endedAt === null ? { ...p, endedAt: now } : p,
+  );
+}
+
+/** Starts a new phase of a running experiment: new variants/weights, re-randomised units. */
+export async function startPhase(
+  client: PoolClient,
+  current: Stored<Experiment>,
+  req: { reason: string; variants?: ExperimentVariant[]; trafficCoverage?: number },
+  principal: Principal,
+): Promise<Stored<Experiment>> {
+  const exp = current.doc;
+  if (exp.status !== 'running') {
+    throw conflict('guards_unmet', `a new phase needs a running experiment (${exp.key} is ${exp.status})`, {
+      unmet: [`status is ${exp.status}, not running`],
+    });
+  }
+  const flag = await load<Flag>(client, 'flag', exp.flagKey!, { lock: true });
+  const now = new Date().toISOString();
+  const previous = currentPhase(exp);
+  const next: Experiment = {
+    ...exp,
+    variants: req.variants ?? exp.variants,
+    trafficCoverage: req.trafficCoverage ?? exp.trafficCoverage,
+  };
+  const unmet = unmetGuards({ ...next, status: 'approved' }, 'running', {
+    actor: principal.name,
+    flag: flag?.doc ?? null,
+    running: [],
+    now: new Date(),
+  }).filter((u) => !u.startsWith('endAt'));
+  if (unmet.length > 0) {
+    throw conflict('guards_unmet', `cannot start a new phase of ${exp.key}: ${unmet.join('; ')}`, { unmet });
+  }
+  next.phases = [
+    ...endCurrentPhase(exp, now),
+    {
+      number: (previous?.number ?? -1) + 1,
+      startedAt: now,
+      endedAt: null,
+      variants: next.variants,
+      trafficCoverage: next.trafficCoverage,
+      reason: req.reason,
+      startedBy: principal.name,
+    },
+  ];
+  await syncFlagRule(client, flag!, next, principal.name, `phase:${next.phases.length - 1}`);
+  return update(client, 'experiment', current, next, {
+    actor: principal.name,
+    action: `new_phase:${currentPhase(next)!.number}`,
+  });
+}
+
+/**
+ * Keeps the flag's managed rule `exp:<key>` in step with the experiment: present with the
+ * current phase while running (replaced in place, else appended), absent otherwise.
+ */
+async function syncFlagRule(
+  client: PoolClient,
+  flag: Stored<Flag>,
+  exp: Experiment,
+  actor: string,
+  what: string,
+): Promise<void> {
+  const id = managedRuleId(exp.key);
+  const env = flag.doc.environments[exp.environment];
+  if (!env) return;
+  const phase = currentPhase(exp);
+  let rules: Rule[] = env.rules.filter((r) => r.id !== id);
+  if (exp.status === 'running' && phase) {
+    const rule = splitRuleFor(exp, phase);
+    const at = env.rules.findIndex((r) => r.id === id);
+    rules = at >= 0 ? env.rules.map((r) => (r.id === id ? rule : r)) : [...env.rules, rule];
+  }
+  const next: Flag = {
+    ...flag.doc,
+    environments: { ...flag.doc.environments, [exp.environment]: { ...env, rules } },
+  };
+  if (deepEqual(next, flag.doc)) return;
+  await update(client, 'flag', flag, next, { actor, action: `experiment:${exp.key}:${what}` });
+}

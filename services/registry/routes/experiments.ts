@@ -1,0 +1,184 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { AppDeps } from '../app';
+import {
+  EXPERIMENT_STATUSES,
+  experimentBodySchema,
+  experimentPatchSchema,
+  keyParams,
+  newPhaseSchema,
+  transitionSchema,
+  type ExperimentBody,
+} from '../api-schemas';
+import { authorize, principalOf } from '../auth';
+import { renderBrief } from '../brief';
+import { withTransaction } from '../db';
+import { newExperiment, type Experiment, type ExperimentVariant } from '../experiment-model';
+import {
+  editExperiment,
+  experimentReferenceProblems,
+  startPhase,
+  transitionExperiment,
+  type TransitionRequest,
+} from '../experiments-service';
+import { checkVersion, insert, list, loadOrThrow, present } from '../store';
+import { queryAudit } from './audit';
+import { failIfProblems, meta, versionOf, withEtag } from './helpers';
+
+const tags = ['experiments'];
+
+export function experimentRoutes(app: FastifyInstance, deps: AppDeps): void {
+  const { pool } = deps;
+  const read = authorize(deps.tokens, 'read');
+  const write = authorize(deps.tokens, 'write');
+  const environments = deps.config.REGISTRY_ENVIRONMENTS;
+
+  app.get(
+    '/v1/experiments',
+    {
+      onRequest: read,
+      schema: {
+        tags,
+        summary: 'List experiments',
+        querystring: z.object({ status: z.enum(EXPERIMENT_STATUSES).optional() }),
+      },
+    },
+    async (request) => {
+      const { status } = request.query as { status?: string };
+      const all = await list<Experiment>(pool, 'experiment');
+      return { experiments: all.filter((e) => !status || e.doc.status === status).map(present) };
+    },
+  );
+
+  app.post(
+    '/v1/experiments',
+    {
+      onRequest: write,
+      schema: { tags, summary: 'Create an experiment (as a draft)', body: experimentBodySchema },
+    },
+    async (request, reply) => {
+      const body = request.body as ExperimentBody;
+      const stored = await withTransaction(pool, async (client) => {
+        failIfProblems('experiment', await experimentReferenceProblems(client, body, environments));
+        return insert(client, 'experiment', body.key, newExperiment(body), meta(request, 'created'));
+      });
+      return withEtag(reply, stored).code(201).send(present(stored));
+    },
+  );
+
+  app.get(
+    '/v1/experiments/:key',
+    { onRequest: read, schema: { tags, summary: 'Get an experiment', params: keyParams } },
+    async (request, reply) => {
+      const stored = await loadOrThrow<Experiment>(
+        pool,
+        'experiment',
+        (request.params as { key: string }).key,
+      );
+      return withEtag(reply, stored).send(present(stored));
+    },
+  );
+
+  app.patch(
+    '/v1/experiments/:key',
+    {
+      onRequest: write,
+      schema: {
+        tags,
+        summary: 'Edit definition fields (If-Match: its version); the lifecycle freezes some',
+        params: keyParams,
+        body: experimentPatchSchema,
+      },
+    },
+    async (request, reply) => {
+      const { key } = request.params as { key: string };
+      const { version: _v, ...patch } = request.body as Partial<ExperimentBody> & { version?: number };
+      const expected = versionOf(request);
+      const stored = await withTransaction(pool, async (client) => {
+        const current = await loadOrThrow<Experiment>(client, 'experiment', key, { lock: true });
+        checkVersion(current, expected);
+        const merged = { ...current.doc, ...patch };
+        failIfProblems('experiment', await experimentReferenceProblems(client, merged, environments));
+        return editExperiment(client, current, patch, principalOf(request).name);
+      });
+      return withEtag(reply, stored).send(present(stored));
+    },
+  );
+
+  app.post(
+    '/v1/experiments/:key/transitions',
+    {
+      onRequest: write,
+      schema: {
+        tags,
+        summary: 'Move through the lifecycle; 409 lists every unmet guard',
+        params: keyParams,
+        body: transitionSchema,
+      },
+    },
+    async (request, reply) => {
+      const { key } = request.params as { key: string };
+      const body = request.body as TransitionRequest & { version?: number };
+      const expected = versionOf(request);
+      const stored = await withTransaction(pool, async (client) => {
+        const current = await loadOrThrow<Experiment>(client, 'experiment', key, { lock: true });
+        // Optional here: a transition is checked against the current state anyway.
+        if (expected !== undefined) checkVersion(current, expected);
+        return transitionExperiment(client, current, body, principalOf(request));
+      });
+      return withEtag(reply, stored).send(present(stored));
+    },
+  );
+
+  app.post(
+    '/v1/experiments/:key/phases',
+    {
+      onRequest: write,
+      schema: {
+        tags,
+        summary: 'Start a new phase of a running experiment (new variants/weights, re-randomised)',
+        params: keyParams,
+        body: newPhaseSchema,
+      },
+    },
+    async (request, reply) => {
+      const { key } = request.params as { key: string };
+      const body = request.body as {
+        reason: string;
+        variants?: ExperimentVariant[];
+        trafficCoverage?: number;
+      };
+      const expected = versionOf(request);
+      const stored = await withTransaction(pool, async (client) => {
+        const current = await loadOrThrow<Experiment>(client, 'experiment', key, { lock: true });
+        if (expected !== undefined) checkVersion(current, expected);
+        return startPhase(client, current, body, principalOf(request));
+      });
+      return withEtag(reply, stored).code(201).send(present(stored));
+    },
+  );
+
+  app.get(
+    '/v1/experiments/:key/log',
+    {
+      onRequest: read,
+      schema: { tags, summary: "The experiment's log entries, newest first", params: keyParams },
+    },
+    async (request) => {
+      const { key } = request.params as { key: string };
+      await loadOrThrow(pool, 'experiment', key);
+      return { entries: await queryAudit(pool, { entityType: 'experiment', key, limit: 1000 }) };
+    },
+  );
+
+  app.get(
+    '/v1/experiments/:key/brief',
+    { onRequest: read, schema: { tags, summary: 'The experiment brief as Markdown', params: keyParams } },
+    async (request, reply) => {
+      const { key } = request.params as { key: string };
+      const stored = await loadOrThrow<Experiment>(pool, 'experiment', key);
+      const history = await queryAudit(pool, { entityType: 'experiment', key, limit: 1000 });
+      return reply.type('text/markdown; charset=utf-8').send(renderBrief(stored.doc, history));
+    },
+  );
+}
