@@ -2,6 +2,7 @@
 // in-process (app.inject or listen on port 0). Wiring of real connections is in server.ts.
 
 import Fastify, {
+  LogController,
   type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
@@ -63,7 +64,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
     loggerInstance: deps.logger.child({ component: 'http' }) as FastifyBaseLogger,
     bodyLimit: deps.config.REGISTRY_BODY_LIMIT_BYTES,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // SSE streams stay open; closing the server must not wait for them.
     forceCloseConnections: true,
   });
