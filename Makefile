@@ -8,7 +8,7 @@ export PATH := $(NODE_BIN):$(PATH)
 STACK := bash infra/local/stack.sh
 JEST := NODE_OPTIONS=--experimental-vm-modules npx jest
 
-.PHONY: help deps build up down status reset lint typecheck test test-unit test-integration test-chaos bench demo clean
+.PHONY: help deps build up down status reset lint typecheck test test-unit test-integration test-chaos bench bench-sink bench-flags bench-enricher demo clean bench-collector
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -50,13 +50,24 @@ test-integration: $(if $(filter testcontainers,$(XP_TEST_STACK)),deps,up) ## Int
 test: lint typecheck test-unit test-integration ## Everything CI runs: lint, types, unit and integration tests
 
 test-chaos: up ## Longer soak and chaos runs (not part of `make test`)
-	@echo "no chaos suites yet: they arrive with the collector, enricher and sink" && exit 1
+	$(JEST) --selectProjects chaos --runInBand
 
-bench: ## Benchmarks (bench/)
-	@echo "no benchmarks yet: they arrive with the services" && exit 1
+bench: bench-sink bench-flags bench-enricher bench-collector ## Benchmarks (bench/)
 
-demo: ## The end-to-end demo (arrives with the sink, issue 6)
-	@echo "make demo is not built yet: it needs the collector, enricher and sink" && exit 1
+demo: up ## The main job: an experiment end to end, from simulated traffic to results in BigQuery (DEMO_USERS=5000)
+	node dist/scripts/demo.js
 
 clean: ## Remove build output
 	rm -rf dist coverage
+
+bench-sink: up ## Sink: rows/s into BigQuery and end-to-end latency, vs a direct bulk load
+	node dist/bench/sink.js
+
+bench-flags: up ## Flag evaluation vs GrowthBook and Unleash SDKs, and the payload endpoint's p99
+	node dist/bench/flags.js
+
+bench-enricher: up ## Enricher: events/s with exactly-once, joins and windows, vs a consume-and-produce pass-through
+	node dist/bench/enricher.js
+
+bench-collector: up ## Collector: events/s, p50/p99 and RSS vs a no-Kafka ceiling and ProducerPerformance
+	node dist/bench/collector.js

@@ -6,7 +6,9 @@
 source "$(dirname "$0")/lib.sh"
 NAME="${1:?usage: service.sh NAME start|stop|status}"; PART="$NAME"
 declare -A PORTS=([registry]=7070 [collector]=7071 [enricher]=7072 [sink]=7073)
-PORT="${PORTS[$NAME]:?unknown service $NAME}"
+[[ -n "${PORTS[$NAME]:-}" ]] || die "unknown service $NAME"
+PORT_VAR="${NAME^^}_PORT"           # e.g. COLLECTOR_PORT, as the service itself reads it
+PORT="${!PORT_VAR:-${PORTS[$NAME]}}"
 MAIN="$ROOT/dist/services/$NAME/main.js"
 
 healthy() { curl -sf "http://$XP_HOST:$PORT/healthz" >/dev/null; }
@@ -18,6 +20,12 @@ case "${2:-status}" in
     port_open "$PORT" && die "port $XP_HOST:$PORT is already in use"
     PATH="$(bash "$ROOT/infra/local/node.sh"):$PATH"
     set -a; source "$ROOT/infra/local/dev.env"; set +a
+    # Addresses of the stack's parts follow its port variables (lib.sh).
+    export "$PORT_VAR=$PORT"
+    export KAFKA_BROKERS="${KAFKA_BROKERS:-$XP_HOST:$KAFKA_PORT}"
+    export SCHEMA_REGISTRY_URL="${SCHEMA_REGISTRY_URL:-http://$XP_HOST:$SCHEMA_REGISTRY_PORT}"
+    export DATABASE_URL="${DATABASE_URL:-postgresql://xp:xp@$XP_HOST:$PGPORT/xp}"
+    export BIGQUERY_API_ENDPOINT="${BIGQUERY_API_ENDPOINT:-http://$XP_HOST:$BIGQUERY_PORT}"
     start_bg "$NAME" node --enable-source-maps "$MAIN"
     wait_until "$NAME" 60 healthy
     say "up: http://$XP_HOST:$PORT" ;;

@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import { commonEnv, env, loadConfig } from '../common/config';
+import { TOPICS, topicSpecs, type TopicSpec } from '../common/topics';
+import type { TableName } from './tables';
+
+/** Every setting of the sink, read from the environment (documented in README.md). */
+export const sinkEnv = z.object({
+  ...commonEnv,
+  SINK_HOST: env.host(),
+  SINK_PORT: env.port(7073),
+  SINK_GROUP_ID: z.string().min(1).default('xp-sink'),
+  SINK_CLIENT_ID: z.string().min(1).default('xp-sink'),
+  SINK_SESSION_TIMEOUT_MS: env.int(30_000, 6000),
+  SINK_HEARTBEAT_INTERVAL_MS: env.int(3000, 100),
+  BIGQUERY_PROJECT: z.string().min(1).default('xp-local'),
+  BIGQUERY_DATASET: z
+    .string()
+    .regex(/^[A-Za-z0-9_]{1,1024}$/, 'letters, digits and underscores')
+    .default('xp'),
+  BIGQUERY_LOCATION: z.string().min(1).default('US'),
+  /** Unset: Google's API with application default credentials. */
+  BIGQUERY_API_ENDPOINT: z.url().optional(),
+  SINK_RAW_TOPIC: z.string().min(1).default(TOPICS.rawEvents),
+  SINK_EXPOSURES_TOPIC: z.string().min(1).default(TOPICS.exposures),
+  SINK_ENRICHED_TOPIC: z.string().min(1).default(TOPICS.enrichedEvents),
+  SINK_LATE_TOPIC: z.string().min(1).default(TOPICS.lateEvents),
+  SINK_AGGREGATES_TOPIC: z.string().min(1).default(TOPICS.aggregates),
+  SINK_FAILED_TOPIC: z.string().min(1).default(TOPICS.failedEvents),
+  SINK_REGISTRY_TOPIC: z.string().min(1).default(TOPICS.registryChanges),
+  SINK_ENSURE_TOPICS: env.bool(true),
+  SINK_BATCH_MAX_ROWS: env.int(5000, 1),
+  SINK_BATCH_MAX_BYTES: env.int(8 * 1024 * 1024, 1024),
+  SINK_BATCH_MAX_DELAY_MS: env.int(2000, 0),
+  SINK_INSERT_CHUNK_ROWS: env.int(500, 1),
+  SINK_INSERT_CHUNK_BYTES: env.int(5 * 1024 * 1024, 1024),
+  SINK_INSERT_ATTEMPTS: env.int(3, 1),
+  SINK_RETRY_INITIAL_MS: env.int(200, 1),
+  SINK_RETRY_MAX_MS: env.int(30_000, 1),
+  SINK_INSTALL_VIEWS: env.bool(true),
+  SINK_SHUTDOWN_TIMEOUT_MS: env.int(30_000, 1000),
+});
+
+export type SinkEnv = z.infer<typeof sinkEnv>;
+
+/** A consumed topic and the table its records go to. */
+export interface SinkTopic {
+  spec: TopicSpec;
+  table: TableName;
+}
+
+export interface SinkConfig {
+  env: SinkEnv;
+  topics: SinkTopic[];
+}
+
+/** The sink's configuration; topics keep the declared specs with the configured names. */
+export function sinkConfig(source: NodeJS.ProcessEnv = process.env): SinkConfig {
+  const e = loadConfig(sinkEnv, source);
+  const specs = new Map(topicSpecs(e.XP_TOPIC_PARTITIONS).map((s) => [s.name, s]));
+  const topic = (declared: string, name: string, table: TableName): SinkTopic => ({
+    spec: { ...specs.get(declared)!, name },
+    table,
+  });
+  return {
+    env: e,
+    topics: [
+      topic(TOPICS.rawEvents, e.SINK_RAW_TOPIC, 'events'),
+      topic(TOPICS.exposures, e.SINK_EXPOSURES_TOPIC, 'exposures'),
+      topic(TOPICS.enrichedEvents, e.SINK_ENRICHED_TOPIC, 'experiment_events'),
+      topic(TOPICS.lateEvents, e.SINK_LATE_TOPIC, 'experiment_events'),
+      topic(TOPICS.aggregates, e.SINK_AGGREGATES_TOPIC, 'variant_window_metrics'),
+      topic(TOPICS.failedEvents, e.SINK_FAILED_TOPIC, 'failed_events'),
+      topic(TOPICS.registryChanges, e.SINK_REGISTRY_TOPIC, 'experiments'),
+    ],
+  };
+}

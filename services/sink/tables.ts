@@ -1,0 +1,258 @@
+// The sink's tables: which Avro schema each is derived from, its row id, partitioning and
+// clustering; and creating or evolving them in BigQuery at start-up.
+
+import type { BigQuery, Dataset } from '@google-cloud/bigquery';
+import type { Logger } from '../common/logger';
+import { schemaText, type SchemaName } from '../common/schemas';
+import type {
+  EnrichedEvent,
+  Exposure,
+  FailedEvent,
+  RegistryChange,
+  TrackingEvent,
+  WindowAggregate,
+} from '../common/records';
+import {
+  LINEAGE_FIELDS,
+  bigQueryFields,
+  recordShape,
+  type BqField,
+  type FieldShape,
+} from './bigquery-schema';
+import { runQuery } from './bigquery-jobs';
+
+export type TableName =
+  'exposures' | 'events' | 'experiment_events' | 'variant_window_metrics' | 'experiments' | 'failed_events';
+
+export const TABLE_NAMES: TableName[] = [
+  'exposures',
+  'events',
+  'experiment_events',
+  'variant_window_metrics',
+  'experiments',
+  'failed_events',
+];
+
+/** A column computed from the record rather than mapped from one of its fields. */
+export interface DerivedColumn {
+  field: BqField;
+  value: (record: Record<string, unknown>) => unknown;
+}
+
+export interface TableDef {
+  name: TableName;
+  description: string;
+  schema: SchemaName;
+  /** The Avro fields, resolved once. */
+  shape: FieldShape[];
+  /** Mapped columns, then derived columns, then lineage. */
+  fields: BqField[];
+  derived: DerivedColumn[];
+  /** Deterministic id: a replayed record gets the same id, so the MERGE skips it. */
+  rowId: (record: Record<string, unknown>) => string;
+  /** DAY partitioning column (the event time). */
+  partitionField: string;
+  clustering: string[];
+}
+
+/** The numeric value of an event, as the enricher reads it: properties.value, else properties.revenue. */
+export function eventValue(properties: unknown): number | null {
+  if (typeof properties !== 'string') return null;
+  try {
+    const p = JSON.parse(properties) as Record<string, unknown> | null;
+    for (const k of ['value', 'revenue']) {
+      const v = p?.[k];
+      if (typeof v === 'number' && Number.isFinite(v)) return v;
+      if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
+    }
+  } catch {
+    // Invalid JSON is reported by the mapping of the properties column itself.
+  }
+  return null;
+}
+
+interface Spec {
+  name: TableName;
+  description: string;
+  schema: SchemaName;
+  rowId: (r: never) => string;
+  partitionField: string;
+  clustering: string[];
+  derived?: DerivedColumn[];
+}
+
+const SPECS: Spec[] = [
+  {
+    name: 'exposures',
+    description: 'One row per exposure (unit saw a variant), from xp.exposures.v1.',
+    schema: 'exposure',
+    rowId: (r: Exposure) => r.messageId,
+    partitionField: 'timestamp',
+    clustering: ['experiment_key', 'variation_id'],
+  },
+  {
+    name: 'events',
+    description: 'One row per accepted tracking event (deduplicated on message_id), from xp.events.raw.v1.',
+    schema: 'tracking-event',
+    rowId: (r: TrackingEvent) => r.messageId,
+    partitionField: 'timestamp',
+    clustering: ['event', 'unit_id'],
+    derived: [
+      {
+        field: {
+          name: 'value',
+          type: 'FLOAT64',
+          mode: 'NULLABLE',
+          description: 'Derived: properties.value, else properties.revenue, as a number; null when absent.',
+        },
+        value: (r) => eventValue(r.properties),
+      },
+    ],
+  },
+  {
+    name: 'experiment_events',
+    description:
+      'One row per (event, experiment) attribution, from the enricher (xp.events.enriched.v1 and xp.events.late.v1).',
+    schema: 'enriched-event',
+    rowId: (r: EnrichedEvent) => JSON.stringify([r.eventId, r.experimentKey]),
+    partitionField: 'timestamp',
+    clustering: ['experiment_key', 'variation_id'],
+  },
+  {
+    name: 'variant_window_metrics',
+    description:
+      'Final per-variant aggregates of each event-time window and input partition, from xp.aggregates.v1.',
+    schema: 'window-aggregate',
+    rowId: (r: WindowAggregate) =>
+      JSON.stringify([r.experimentKey, r.variationId, r.metric, r.windowStart, r.partition]),
+    partitionField: 'window_start',
+    clustering: ['experiment_key', 'variation_id'],
+  },
+  {
+    name: 'experiments',
+    description:
+      'Every committed change of a flag or experiment (one row per version: full history), from xp.registry.changes.v1.',
+    schema: 'registry-change',
+    // Not the outbox sequence alone: a reset registry database restarts it.
+    rowId: (r: RegistryChange) => JSON.stringify([r.entityType, r.key, r.version, r.changedAt]),
+    partitionField: 'changed_at',
+    clustering: ['entity_type', 'key'],
+  },
+  {
+    name: 'failed_events',
+    description:
+      'Input that could not be accepted or loaded, with every reason, from xp.events.failed.v1 and the sink itself.',
+    schema: 'failed-event',
+    rowId: (r: FailedEvent) => r.failureId,
+    partitionField: 'failed_at',
+    clustering: ['stage'],
+  },
+];
+
+/**
+ * The table definitions, derived from the Avro schemas in schemas/ (or from `schemas`,
+ * which tests use to stand in for a newer schema version).
+ */
+export function tableDefs(schemas: Partial<Record<SchemaName, unknown>> = {}): Map<TableName, TableDef> {
+  const defs = new Map<TableName, TableDef>();
+  for (const spec of SPECS) {
+    const avro = schemas[spec.schema] ?? JSON.parse(schemaText(spec.schema));
+    const derived = spec.derived ?? [];
+    const fields = [...bigQueryFields(avro), ...derived.map((d) => d.field), ...LINEAGE_FIELDS];
+    const names = new Set<string>();
+    for (const f of fields) {
+      if (names.has(f.name)) throw new Error(`table ${spec.name}: column ${f.name} is defined twice`);
+      names.add(f.name);
+    }
+    defs.set(spec.name, {
+      name: spec.name,
+      description: spec.description,
+      schema: spec.schema,
+      shape: recordShape(avro),
+      fields,
+      derived,
+      rowId: spec.rowId as (r: Record<string, unknown>) => string,
+      partitionField: spec.partitionField,
+      clustering: spec.clustering,
+    });
+  }
+  return defs;
+}
+
+/** Creates the dataset when missing. */
+export async function ensureDataset(bq: BigQuery, datasetId: string, location: string): Promise<Dataset> {
+  const dataset = bq.dataset(datasetId, { location });
+  const [exists] = await dataset.exists();
+  if (!exists) {
+    try {
+      await dataset.create({ location });
+    } catch (err) {
+      // Another instance created it meanwhile.
+      if ((err as { code?: number }).code !== 409) throw err;
+    }
+  }
+  return dataset;
+}
+
+/**
+ * Creates each missing table (DAY-partitioned on the event time, clustered) and adds
+ * columns the schema gained since the table was created. Adding a column is
+ * `ALTER TABLE ADD COLUMN IF NOT EXISTS` first, then setMetadata with the full schema: the
+ * emulator breaks later inserts after a setMetadata alone, and the pair is valid on real
+ * BigQuery. Running sinks keep working meanwhile: their MERGE names its columns.
+ */
+export async function ensureTables(
+  bq: BigQuery,
+  dataset: Dataset,
+  defs: Iterable<TableDef>,
+  logger: Logger,
+): Promise<void> {
+  for (const def of defs) {
+    const table = dataset.table(def.name);
+    const [exists] = await table.exists();
+    if (!exists) {
+      try {
+        await dataset.createTable(def.name, {
+          description: def.description,
+          schema: { fields: def.fields },
+          timePartitioning: { type: 'DAY', field: def.partitionField },
+          clustering: { fields: def.clustering },
+        });
+        logger.info({ table: def.name }, 'table created');
+        continue;
+      } catch (err) {
+        if ((err as { code?: number }).code !== 409) throw err;
+      }
+    }
+    const [meta] = await table.getMetadata();
+    const current = (meta.schema?.fields ?? []) as BqField[];
+    const have = new Set(current.map((f) => f.name.toLowerCase()));
+    const missing = def.fields.filter((f) => !have.has(f.name.toLowerCase()));
+    if (missing.length === 0) continue;
+    for (const f of missing) {
+      await runQuery(
+        bq,
+        `ALTER TABLE \`${dataset.id}.${def.name}\` ADD COLUMN IF NOT EXISTS \`${f.name}\` ${columnDdl(f)}`,
+      );
+    }
+    const added = missing.map(
+      (f) => ({ ...f, mode: f.mode === 'REQUIRED' ? 'NULLABLE' : f.mode }) as BqField,
+    );
+    const [fresh] = await table.getMetadata();
+    const freshFields = (fresh.schema?.fields ?? []) as BqField[];
+    const freshNames = new Set(freshFields.map((f) => f.name.toLowerCase()));
+    await table.setMetadata({
+      schema: { fields: [...freshFields, ...added.filter((f) => !freshNames.has(f.name.toLowerCase()))] },
+    });
+    logger.info({ table: def.name, columns: missing.map((f) => f.name) }, 'columns added');
+  }
+}
+
+/** The DDL type of a column (without NOT NULL: added columns are nullable). */
+export function columnDdl(f: BqField): string {
+  const base =
+    f.type === 'RECORD'
+      ? `STRUCT<${(f.fields ?? []).map((c) => `\`${c.name}\` ${columnDdl(c as BqField)}`).join(', ')}>`
+      : f.type;
+  return f.mode === 'REPEATED' ? `ARRAY<${base}>` : base;
+}
