@@ -1,8 +1,7 @@
 // Shared by the enricher's integration and chaos tests: isolated topics, a generated workload,
 // the enricher as a child process, reading outputs read_committed, and the reference outputs
 // computed independently from the input by the documented rule (docs/enricher.md).
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { Admin, Consumer, Kafka, Producer } from 'kafkajs';
 import pino from 'pino';
@@ -18,6 +17,7 @@ import type {
 import { AvroSerde } from '../../../services/common/serde';
 import { ensureTopics, type TopicSpec } from '../../../services/common/topics';
 import { enricherTopicSpecs, loadEnricherConfig, topicNames } from '../../../services/enricher/config';
+import { serviceMain } from '../setup/build';
 import { stack, uniqueName } from '../setup/stack';
 
 export const ROOT = join(__dirname, '..', '..', '..');
@@ -59,35 +59,9 @@ export function isolatedEnv(prefix: string, s: Settings = SETTINGS): Record<stri
   };
 }
 
-/** Compiles the enricher (and only what it imports) to dist/, so other work in progress cannot break it. */
+/** The compiled enricher (dist/ is built once by the integration global setup). */
 export function buildEnricher(): string {
-  const main = join(ROOT, 'dist', 'services', 'enricher', 'main.js');
-  execFileSync(
-    'npx',
-    [
-      'tsc',
-      '--ignoreConfig',
-      'services/enricher/main.ts',
-      '--outDir',
-      'dist',
-      '--rootDir',
-      '.',
-      '--module',
-      'nodenext',
-      '--moduleResolution',
-      'nodenext',
-      '--target',
-      'es2023',
-      '--esModuleInterop',
-      '--skipLibCheck',
-      '--sourceMap',
-      '--types',
-      'node',
-    ],
-    { cwd: ROOT, stdio: 'inherit' },
-  );
-  if (!existsSync(main)) throw new Error(`${main} was not built`);
-  return main;
+  return serviceMain('enricher');
 }
 
 export class EnricherProcess {

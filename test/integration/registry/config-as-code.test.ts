@@ -1,7 +1,8 @@
 // Configuration as code through the `xp` CLI (compiled, run as a child process) against a
 // real registry: plain-form import with a dry run, export → import round trips, lifecycle
 // transitions and refusals.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { serviceMain } from '../setup/build';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,8 +17,7 @@ import {
   type TestDatabase,
 } from './harness';
 
-const ROOT = join(__dirname, '..', '..', '..');
-const CLI = join(ROOT, 'dist', 'services', 'registry', 'cli.js');
+const CLI = serviceMain('registry', 'cli.js');
 type Registry = RunningRegistry & {
   config: { REGISTRY_CHANGES_TOPIC: string; REGISTRY_EXPOSURES_TOPIC: string };
 };
@@ -52,14 +52,6 @@ describe('configuration as code and the xp CLI', () => {
   let dir: string;
 
   beforeAll(async () => {
-    execFileSync(
-      process.execPath,
-      [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'services/registry/tsconfig.build.json'],
-      {
-        cwd: ROOT,
-        stdio: 'pipe',
-      },
-    );
     dir = mkdtempSync(join(tmpdir(), 'xp-cli-'));
     for (let i = 0; i < 2; i++) {
       const db = await createTestDatabase();

@@ -2,13 +2,13 @@
 // with SIGKILL while it relays a stream of changes, and a fresh process finishes the job.
 // Every committed change must reach Kafka, in commit order; re-sends after the crash carry
 // a sequence number already seen, which consumers drop.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { Pool } from 'pg';
 import { createKafka } from '../../../services/common/kafka';
 import type { RegistryChange } from '../../../services/common/records';
 import { AvroSerde } from '../../../services/common/serde';
+import { serviceMain } from '../setup/build';
 import { stack, uniqueName } from '../setup/stack';
 import {
   ADMIN_TOKEN,
@@ -23,8 +23,7 @@ import {
 import { registryTopics } from '../../../services/registry/server';
 import { loadRegistryConfig } from '../../../services/registry/config';
 
-const ROOT = join(__dirname, '..', '..', '..');
-const MAIN = join(ROOT, 'dist', 'services', 'registry', 'main.js');
+const MAIN = serviceMain('registry');
 const CHANGES = 300;
 
 function freePort(): Promise<number> {
@@ -68,15 +67,6 @@ describe('outbox relay across a kill -9', () => {
   const children: ChildProcess[] = [];
 
   beforeAll(async () => {
-    // The child runs the compiled registry: build just it (a few seconds).
-    execFileSync(
-      process.execPath,
-      [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'services/registry/tsconfig.build.json'],
-      {
-        cwd: ROOT,
-        stdio: 'pipe',
-      },
-    );
     db = await createTestDatabase();
     // Batches of one make the relay slow enough to be caught in the middle.
     env = testEnv(db, { REGISTRY_OUTBOX_BATCH_SIZE: '1' });

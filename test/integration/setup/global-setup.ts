@@ -1,4 +1,5 @@
-import { execSync } from 'node:child_process';
+import { execFileSync, execSync } from 'node:child_process';
+import { join } from 'node:path';
 import { startContainers } from './containers';
 
 /**
@@ -7,6 +8,17 @@ import { startContainers } from './containers';
  * unset means testcontainers when a Docker engine answers, local otherwise.
  */
 export default async function globalSetup(): Promise<void> {
+  // Tests that run a service as a child process (kill -9, restarts) use dist/: build it once
+  // here (incremental, so a fresh `make build` makes this quick).
+  const root = join(__dirname, '..', '..', '..');
+  execFileSync(
+    process.execPath,
+    [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+    {
+      cwd: root,
+      stdio: 'inherit',
+    },
+  );
   const mode = process.env.XP_TEST_STACK ?? (dockerEngineReachable() ? 'testcontainers' : 'local');
   if (mode === 'testcontainers') {
     Object.assign(process.env, await startContainers());

@@ -1,8 +1,7 @@
 // Shared by the sink's integration and chaos tests: unique topics and datasets, producing
 // Avro records, reading BigQuery, and running the sink as a child process.
 
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { BigQuery } from '@google-cloud/bigquery';
 import type { Kafka, Producer } from 'kafkajs';
@@ -20,6 +19,7 @@ import type {
 import { AvroSerde } from '../../../services/common/serde';
 import { TOPICS, ensureTopics, topicSpecs, type TopicSpec } from '../../../services/common/topics';
 import { runQuery } from '../../../services/sink/bigquery-jobs';
+import { serviceMain } from '../setup/build';
 import { stack, uniqueName } from '../setup/stack';
 
 export const ROOT = join(__dirname, '..', '..', '..');
@@ -253,10 +253,9 @@ export function failedEvent(i: number, over: Partial<FailedEvent> = {}): FailedE
 
 export const SINK_MAIN = join(ROOT, 'dist', 'services', 'sink', 'main.js');
 
-/** Compiles dist/ (others' work in progress may not type-check; the sink's output is what matters). */
+/** dist/ is built once by the integration global setup; this checks the sink is there. */
 export function buildSink(): void {
-  spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'ignore' });
-  if (!existsSync(SINK_MAIN)) throw new Error(`${SINK_MAIN} was not built`);
+  serviceMain('sink');
 }
 
 export interface SinkProcess {
