@@ -7,11 +7,13 @@ const env = process.env;
 async function main(): Promise<void> {
   const users = Number(env.DEMO_USERS ?? 5000);
   const dataset = env.BIGQUERY_DATASET ?? 'xp';
+  const registryUrl = env.XP_REGISTRY_URL ?? 'http://127.0.0.1:7070';
+  const collectorUrl = env.XP_COLLECTOR_URL ?? 'http://127.0.0.1:7071';
   const step = (m: string) => console.log(`  · ${m}`);
   console.log(`xp demo: ${users} simulated users, checkout button blue vs green (true lift +20%)\n`);
   const result = await runDemo({
-    registryUrl: env.XP_REGISTRY_URL ?? 'http://127.0.0.1:7070',
-    collectorUrl: env.XP_COLLECTOR_URL ?? 'http://127.0.0.1:7071',
+    registryUrl,
+    collectorUrl,
     adminToken: env.REGISTRY_BOOTSTRAP_ADMIN_TOKEN ?? 'local-dev-admin-token-change-me',
     writeKey: env.XP_WRITE_KEY ?? 'local-dev-key',
     bigquery: createBigQuery({
@@ -48,10 +50,10 @@ async function main(): Promise<void> {
 Where to look next:
   BigQuery (emulator at ${env.BIGQUERY_API_ENDPOINT ?? 'http://127.0.0.1:9050'}), dataset ${dataset}:
     SELECT * FROM ${dataset}.experiment_results WHERE experiment_key = '${result.experimentKey}'
-  The experiment's log:   GET  http://127.0.0.1:7070/v1/experiments/${result.experimentKey}/log
-  Its brief (Markdown):   GET  http://127.0.0.1:7070/v1/experiments/${result.experimentKey}/brief
-  API docs:               http://127.0.0.1:7070/docs
-  Metrics:                http://127.0.0.1:7071/metrics (collector), :7072 (enricher), :7073 (sink)
+  The experiment's log:   GET  ${registryUrl}/v1/experiments/${result.experimentKey}/log
+  Its brief (Markdown):   GET  ${registryUrl}/v1/experiments/${result.experimentKey}/brief
+  API docs:               ${registryUrl}/docs
+  Metrics:                ${collectorUrl}/metrics (collector), :7072 (enricher), :7073 (sink)
   Guides:                 docs/analysts.md, docs/producers.md, docs/registry.md`);
 }
 
