@@ -17,7 +17,7 @@ import { createBigQuery } from '../services/common/bigquery';
 import { createKafka } from '../services/common/kafka';
 import type { TrackingEvent } from '../services/common/records';
 import { AvroSerde } from '../services/common/serde';
-import { TOPICS, ensureTopics, topicSpecs } from '../services/common/topics';
+import { TOPICS, ensureTopics, renamedSpec } from '../services/common/topics';
 import { runQuery } from '../services/sink/bigquery-jobs';
 import { sinkConfig } from '../services/sink/config';
 import { startSink } from '../services/sink/main';
@@ -85,7 +85,7 @@ async function main(): Promise<void> {
   const kafka = createKafka({ clientId: 'bench-sink', brokers, logger });
   const admin = kafka.admin();
   await admin.connect();
-  const spec = { ...topicSpecs(6).find((s) => s.name === TOPICS.rawEvents)!, name: topic };
+  const spec = renamedSpec(TOPICS.rawEvents, 6, topic);
   await ensureTopics(admin, [spec]);
   const serde = await AvroSerde.create(registryUrl, [spec]);
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });

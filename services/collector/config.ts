@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { commonEnv, env, loadConfig } from '../common/config';
-import { TOPICS, topicSpecs, type TopicSpec } from '../common/topics';
+import { TOPICS, renamedSpec, type TopicName, type TopicSpec } from '../common/topics';
 import type { AppSettings, CollectorDeps } from './app';
 import { parseWriteKeys } from './write-keys';
 
@@ -94,11 +94,7 @@ export function collectorTopicSpecs(c: CollectorEnv): { names: CollectorDeps['to
     exposures: c.COLLECTOR_EXPOSURES_TOPIC,
     failedEvents: c.COLLECTOR_FAILED_TOPIC,
   };
-  const declared = topicSpecs(c.XP_TOPIC_PARTITIONS);
-  const spec = (declaredName: string, name: string): TopicSpec => ({
-    ...declared.find((s) => s.name === declaredName)!,
-    name,
-  });
+  const spec = (declared: TopicName, name: string) => renamedSpec(declared, c.XP_TOPIC_PARTITIONS, name);
   return {
     names,
     specs: [

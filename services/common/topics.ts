@@ -50,6 +50,16 @@ export function topicSpecs(partitions: number): TopicSpec[] {
   ];
 }
 
+/**
+ * The declared spec of `declared` under the name a service was configured with (services
+ * take topic names from configuration, so tests and benchmarks can use topics of their own).
+ */
+export function renamedSpec(declared: TopicName, partitions: number, name: string): TopicSpec {
+  const spec = topicSpecs(partitions).find((s) => s.name === declared);
+  if (!spec) throw new Error(`${declared} is not a declared topic`);
+  return { ...spec, name };
+}
+
 /** Thrown when an existing topic cannot be brought in line with its declaration. */
 export class TopicMismatchError extends Error {}
 

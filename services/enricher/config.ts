@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { commonEnv, env, loadConfig } from '../common/config';
-import { TOPICS, topicSpecs, type TopicSpec } from '../common/topics';
+import { TOPICS, renamedSpec, type TopicName, type TopicSpec } from '../common/topics';
 
 /** Every setting of the enricher, read from the environment (documented in README.md). */
 export const enricherEnv = z.object({
@@ -75,11 +75,7 @@ export function enricherTopicSpecs(
   c: EnricherConfig,
   names = topicNames(c),
 ): { avro: TopicSpec[]; changelog: Omit<TopicSpec, 'schema'> } {
-  const declared = topicSpecs(c.XP_TOPIC_PARTITIONS);
-  const spec = (declaredName: string, name: string): TopicSpec => ({
-    ...declared.find((s) => s.name === declaredName)!,
-    name,
-  });
+  const spec = (declared: TopicName, name: string) => renamedSpec(declared, c.XP_TOPIC_PARTITIONS, name);
   return {
     avro: [
       spec(TOPICS.rawEvents, names.raw),

@@ -3,6 +3,7 @@
 // field is an error rather than silently ignored (a typo in `enabled` must not pass).
 
 import { z } from 'zod';
+import { OPERATORS } from './evaluation';
 
 export const KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
 export const entityKey = z
@@ -10,28 +11,6 @@ export const entityKey = z
   .regex(KEY_PATTERN, 'letters, digits, _ . - only; starts with a letter or digit; at most 100 characters');
 
 const json = z.json();
-
-export const OPERATORS = [
-  'eq',
-  'neq',
-  'in',
-  'not_in',
-  'contains',
-  'starts_with',
-  'ends_with',
-  'regex',
-  'gt',
-  'gte',
-  'lt',
-  'lte',
-  'semver_eq',
-  'semver_gt',
-  'semver_gte',
-  'semver_lt',
-  'semver_lte',
-  'exists',
-  'not_exists',
-] as const;
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 export const conditionSchema = z.strictObject({

@@ -8,7 +8,7 @@ import type { Logger } from '../common/logger';
 import { createKafka } from '../common/kafka';
 import { createMetricsRegistry } from '../common/metrics';
 import { AvroSerde } from '../common/serde';
-import { TOPICS, ensureTopics, topicSpecs, type TopicSpec } from '../common/topics';
+import { TOPICS, ensureTopics, renamedSpec, type TopicSpec } from '../common/topics';
 import { buildApp } from './app';
 import { TokenStore } from './auth';
 import type { RegistryConfig } from './config';
@@ -30,12 +30,9 @@ export interface RunningRegistry {
 
 /** The declared topics the registry writes, with the configured names. */
 export function registryTopics(config: RegistryConfig): TopicSpec[] {
-  const specs = topicSpecs(config.XP_TOPIC_PARTITIONS);
-  const changes = specs.find((s) => s.name === TOPICS.registryChanges)!;
-  const exposures = specs.find((s) => s.name === TOPICS.exposures)!;
   return [
-    { ...changes, name: config.REGISTRY_CHANGES_TOPIC },
-    { ...exposures, name: config.REGISTRY_EXPOSURES_TOPIC },
+    renamedSpec(TOPICS.registryChanges, config.XP_TOPIC_PARTITIONS, config.REGISTRY_CHANGES_TOPIC),
+    renamedSpec(TOPICS.exposures, config.XP_TOPIC_PARTITIONS, config.REGISTRY_EXPOSURES_TOPIC),
   ];
 }
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { commonEnv, env, loadConfig } from '../common/config';
-import { TOPICS, topicSpecs, type TopicSpec } from '../common/topics';
+import { TOPICS, renamedSpec, type TopicName, type TopicSpec } from '../common/topics';
 import type { TableName } from './tables';
 
 /** Every setting of the sink, read from the environment (documented in README.md). */
@@ -56,9 +56,8 @@ export interface SinkConfig {
 /** The sink's configuration; topics keep the declared specs with the configured names. */
 export function sinkConfig(source: NodeJS.ProcessEnv = process.env): SinkConfig {
   const e = loadConfig(sinkEnv, source);
-  const specs = new Map(topicSpecs(e.XP_TOPIC_PARTITIONS).map((s) => [s.name, s]));
-  const topic = (declared: string, name: string, table: TableName): SinkTopic => ({
-    spec: { ...specs.get(declared)!, name },
+  const topic = (declared: TopicName, name: string, table: TableName): SinkTopic => ({
+    spec: renamedSpec(declared, e.XP_TOPIC_PARTITIONS, name),
     table,
   });
   return {

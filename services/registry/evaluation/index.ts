@@ -1,6 +1,7 @@
 // The evaluation core's public API, shared by the registry server and SDKs.
 
 export type * from './model';
+export { OPERATORS } from './model';
 export {
   evaluate,
   splitSalt,

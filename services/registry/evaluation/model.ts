@@ -1,6 +1,6 @@
 // The flag model. It is also the SDK payload shape, so everything here is plain JSON:
-// no classes, no Dates, no Maps. The API layer validates it; evaluation only relies on
-// it not to crash (see evaluate.ts).
+// no classes, no Dates, no Maps. The API layer validates it (with OPERATORS, the one value
+// here); evaluation only relies on it not to crash (see evaluate.ts).
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
@@ -109,26 +109,30 @@ export interface LayerRange {
   end: number;
 }
 
-export type Operator =
-  | 'eq'
-  | 'neq'
-  | 'in'
-  | 'not_in'
-  | 'contains'
-  | 'starts_with'
-  | 'ends_with'
-  | 'regex'
-  | 'gt'
-  | 'gte'
-  | 'lt'
-  | 'lte'
-  | 'semver_eq'
-  | 'semver_gt'
-  | 'semver_gte'
-  | 'semver_lt'
-  | 'semver_lte'
-  | 'exists'
-  | 'not_exists';
+/** Condition operators; the API's validation and every SDK accept exactly these. */
+export const OPERATORS = [
+  'eq',
+  'neq',
+  'in',
+  'not_in',
+  'contains',
+  'starts_with',
+  'ends_with',
+  'regex',
+  'gt',
+  'gte',
+  'lt',
+  'lte',
+  'semver_eq',
+  'semver_gt',
+  'semver_gte',
+  'semver_lt',
+  'semver_lte',
+  'exists',
+  'not_exists',
+] as const;
+
+export type Operator = (typeof OPERATORS)[number];
 
 export type ConditionValue = string | number | boolean | Array<string | number | boolean>;
 

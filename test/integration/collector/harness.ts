@@ -7,7 +7,7 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import { createKafka } from '../../../services/common/kafka';
 import { AvroSerde } from '../../../services/common/serde';
-import { ensureTopics, topicSpecs, TOPICS, type TopicSpec } from '../../../services/common/topics';
+import { ensureTopics, renamedSpec, TOPICS, type TopicName } from '../../../services/common/topics';
 import { buildApp, type AppSettings } from '../../../services/collector/app';
 import { collectorMetrics } from '../../../services/collector/metrics';
 import { KafkaPublisher, brokerProbe, producerFactory } from '../../../services/collector/publisher';
@@ -60,11 +60,7 @@ export async function startCollector(opts: HarnessOptions = {}): Promise<Harness
     exposures: uniqueName('it.collector.exposures'),
     failedEvents: uniqueName('it.collector.failed'),
   };
-  const declared = topicSpecs(opts.partitions ?? 3);
-  const rename = (from: string, name: string): TopicSpec => ({
-    ...declared.find((s) => s.name === from)!,
-    name,
-  });
+  const rename = (from: TopicName, name: string) => renamedSpec(from, opts.partitions ?? 3, name);
   const specs = [
     rename(TOPICS.rawEvents, topics.rawEvents),
     rename(TOPICS.exposures, topics.exposures),

@@ -3,9 +3,10 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import type { BigQuery } from '@google-cloud/bigquery';
+import type { BigQuery, Dataset } from '@google-cloud/bigquery';
 import type { Kafka, Producer } from 'kafkajs';
 import pino from 'pino';
+import { Registry } from 'prom-client';
 import { createBigQuery } from '../../../services/common/bigquery';
 import { createKafka } from '../../../services/common/kafka';
 import type {
@@ -17,13 +18,37 @@ import type {
   WindowAggregate,
 } from '../../../services/common/records';
 import { AvroSerde } from '../../../services/common/serde';
-import { TOPICS, ensureTopics, topicSpecs, type TopicSpec } from '../../../services/common/topics';
+import {
+  TOPICS,
+  ensureTopics,
+  renamedSpec,
+  type TopicName,
+  type TopicSpec,
+} from '../../../services/common/topics';
 import { runQuery } from '../../../services/sink/bigquery-jobs';
+import { Loader } from '../../../services/sink/loader';
+import { sinkMetrics } from '../../../services/sink/metrics';
 import { serviceMain } from '../setup/build';
 import { stack, uniqueName } from '../setup/stack';
 
 export const ROOT = join(__dirname, '..', '..', '..');
 export const quietLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+
+/** A Loader for tests that write rows directly, with short retries. */
+export function testLoader(bq: BigQuery, dataset: Dataset): Loader {
+  return new Loader({
+    bq,
+    dataset,
+    logger: quietLogger,
+    metrics: sinkMetrics(new Registry()),
+    insertChunkRows: 500,
+    insertChunkBytes: 5_000_000,
+    insertAttempts: 2,
+    initialBackoffMs: 50,
+    maxBackoffMs: 500,
+    stopping: () => false,
+  });
+}
 
 export type TopicKey = 'raw' | 'exposures' | 'enriched' | 'late' | 'aggregates' | 'failed' | 'registry';
 
@@ -42,8 +67,7 @@ export function uniqueTopics(
     failed: `${base}.failed`,
     registry: `${base}.registry`,
   };
-  const declared = new Map(topicSpecs(partitions).map((s) => [s.name, s]));
-  const pick = (t: string, name: string) => ({ ...declared.get(t)!, name });
+  const pick = (t: TopicName, name: string) => renamedSpec(t, partitions, name);
   const specs = [
     pick(TOPICS.rawEvents, names.raw),
     pick(TOPICS.exposures, names.exposures),

@@ -3,8 +3,6 @@ import { Registry } from 'prom-client';
 import { schemaText } from '../../../services/common/schemas';
 import { sinkConfig } from '../../../services/sink/config';
 import { startSink, type Sink } from '../../../services/sink/main';
-import { Loader } from '../../../services/sink/loader';
-import { sinkMetrics } from '../../../services/sink/metrics';
 import { toRow, type Row } from '../../../services/sink/rows';
 import { ensureTables, tableDefs, TABLE_NAMES } from '../../../services/sink/tables';
 import { uniqueName } from '../setup/stack';
@@ -18,6 +16,7 @@ import {
   quietLogger,
   registryChange,
   sinkEnvFor,
+  testLoader,
   trackingEvent,
   uniqueTopics,
   waitFor,
@@ -194,18 +193,7 @@ describe('sink: Kafka topics into BigQuery tables', () => {
       expect.objectContaining({ name: 'sdk_version', type: 'STRING', mode: 'NULLABLE' }),
     );
 
-    const loader = new Loader({
-      bq,
-      dataset,
-      logger: quietLogger,
-      metrics: sinkMetrics(new Registry()),
-      insertChunkRows: 500,
-      insertChunkBytes: 5_000_000,
-      insertAttempts: 2,
-      initialBackoffMs: 50,
-      maxBackoffMs: 500,
-      stopping: () => false,
-    });
+    const loader = testLoader(bq, dataset);
     const lineage = { topic: 'manual', partition: 0, offset: '1' };
     const rowOf = (defs: typeof newer, value: object) =>
       (toRow(defs.get('exposures')!, value as never, lineage, null) as { row: Row }).row;

@@ -1,12 +1,9 @@
 import type { BigQuery, Dataset } from '@google-cloud/bigquery';
-import { Registry } from 'prom-client';
-import { Loader } from '../../../services/sink/loader';
-import { sinkMetrics } from '../../../services/sink/metrics';
 import { toRow, type Row } from '../../../services/sink/rows';
 import { ensureDataset, ensureTables, tableDefs, type TableName } from '../../../services/sink/tables';
 import { installViews } from '../../../services/sink/views';
 import { stack, uniqueName } from '../setup/stack';
-import { bigquery, exposure, query, quietLogger, registryChange, trackingEvent } from './helpers';
+import { bigquery, exposure, query, quietLogger, registryChange, testLoader, trackingEvent } from './helpers';
 
 const H = 3600_000;
 const T0 = Date.UTC(2026, 4, 1, 12, 0, 0);
@@ -21,18 +18,7 @@ describe("analysts' views (on the emulator)", () => {
     bq = bigquery();
     dataset = await ensureDataset(bq, datasetId, 'US');
     await ensureTables(bq, dataset, defs.values(), quietLogger);
-    const loader = new Loader({
-      bq,
-      dataset,
-      logger: quietLogger,
-      metrics: sinkMetrics(new Registry()),
-      insertChunkRows: 500,
-      insertChunkBytes: 5_000_000,
-      insertAttempts: 2,
-      initialBackoffMs: 50,
-      maxBackoffMs: 500,
-      stopping: () => false,
-    });
+    const loader = testLoader(bq, dataset);
     let offset = 0;
     const load = async (table: TableName, records: object[]) => {
       const rows = records.map(
