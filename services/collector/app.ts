@@ -18,7 +18,7 @@ import { eventPayload, failedEvent } from './failed';
 import type { CollectorMetrics } from './metrics';
 import { normalize, type Edge } from './normalize';
 import { PublishError, type OutRecord, type Publisher } from './publisher';
-import { reason, type Limits } from './rules';
+import { checkObject, describe, reason, type Limits } from './rules';
 import { originAllowed, writeKeyFromHeaders, type Source, type WriteKeys } from './write-keys';
 
 /** The Avro side the app needs (AvroSerde in production). */
@@ -59,7 +59,8 @@ export interface CollectorDeps {
 interface Intake {
   source: Source;
   decoded: Decoded;
-  raw: Buffer;
+  /** The write key, only to cut it out of payloads kept in failed events; never logged or stored. */
+  key: string;
 }
 
 declare module 'fastify' {
@@ -92,6 +93,9 @@ const ENDPOINTS: { path: string; type: EventType | 'batch' }[] = [
   { path: '/v1/batch', type: 'batch' },
 ];
 
+/** Rejected events an answer details; the rest are counted in rejectedCount. */
+export const MAX_REJECTED_SHOWN = 100;
+
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -108,6 +112,12 @@ export async function buildApp(deps: CollectorDeps): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: settings.maxBodyBytes,
     requestTimeout: settings.requestTimeoutMs,
+    http: {
+      // Node checks requestTimeout and headersTimeout only every connectionsCheckingInterval
+      // (30 s by default), so a slow client held a socket for 30 s past the limit.
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(settings.requestTimeoutMs / 4))),
+      headersTimeout: settings.requestTimeoutMs,
+    },
     trustProxy: settings.trustProxy,
   });
   app.decorateRequest('intake', null);
@@ -191,7 +201,7 @@ export async function buildApp(deps: CollectorDeps): Promise<FastifyInstance> {
     if (!originAllowed(source.origins, header(req, 'origin'))) {
       throw new Refusal(403, 'origin_not_allowed', 'this write key may not be used from this origin');
     }
-    req.intake = { source, decoded, raw };
+    req.intake = { source, decoded, key };
   };
 
   const rateLimitConfig =
@@ -229,12 +239,15 @@ export async function buildApp(deps: CollectorDeps): Promise<FastifyInstance> {
 
       const accepted = events.items.length - out.rejected.length;
       if (out.rejected.length === 0) return answer(reply, 200, 'ok', undefined, { accepted });
-      if (accepted > 0)
-        return answer(reply, 200, 'partially_accepted', undefined, { accepted, rejected: out.rejected });
-      return answer(reply, 400, 'invalid_events', 'no event was accepted; see rejected', {
+      // The answer names at most MAX_REJECTED_SHOWN events, so it stays small whatever the
+      // request; every rejected event is in failed events with all its reasons.
+      const details = {
         accepted,
-        rejected: out.rejected,
-      });
+        rejectedCount: out.rejected.length,
+        rejected: out.rejected.slice(0, MAX_REJECTED_SHOWN),
+      };
+      if (accepted > 0) return answer(reply, 200, 'partially_accepted', undefined, details);
+      return answer(reply, 400, 'invalid_events', 'no event was accepted; see rejected', details);
     });
   }
 
@@ -251,18 +264,15 @@ export async function buildApp(deps: CollectorDeps): Promise<FastifyInstance> {
       throw bodyRefusal(decoded.error);
     }
     const body = decoded.value;
-    if (!isObject(body)) {
-      const message = `the body must be a JSON object, got ${Array.isArray(body) ? 'array' : typeof body}`;
-      await rejectBody(intake, 'invalid_body', message, receivedAt);
-      throw new Refusal(400, 'invalid_body', message);
-    }
+    const refuse = async (code: string, message: string, path = ''): Promise<never> => {
+      await rejectBody(intake, code, message, receivedAt, path);
+      throw new Refusal(400, code, message, path ? { path } : {});
+    };
+    if (!isObject(body))
+      return refuse('invalid_body', `the body must be a JSON object, got ${describe(body)}`);
     if (type !== 'batch') return { items: [body], batch: {} };
-    if (!Array.isArray(body.batch)) {
-      const message = 'a batch body is {"batch": [events...]}';
-      await rejectBody(intake, 'invalid_body', message, receivedAt);
-      throw new Refusal(400, 'invalid_body', message);
-    }
-    if (body.batch.length === 0) throw new Refusal(400, 'empty_batch', 'the batch has no events');
+    if (!Array.isArray(body.batch)) return refuse('invalid_body', 'a batch body is {"batch": [events...]}');
+    if (body.batch.length === 0) return refuse('empty_batch', 'the batch has no events');
     if (body.batch.length > settings.maxBatchEvents) {
       throw new Refusal(
         413,
@@ -270,7 +280,38 @@ export async function buildApp(deps: CollectorDeps): Promise<FastifyInstance> {
         `${body.batch.length} events in one batch, the limit is ${settings.maxBatchEvents}: split it`,
       );
     }
-    return { items: body.batch, batch: { batchSentAt: body.sentAt, batchContext: body.context } };
+    // Items that are not objects carry no messageId and no identity: the body is not a batch.
+    // Refusing it whole keeps 1 KB of `1,1,1...` from costing 500 answers and 500 records.
+    const notObjects = body.batch.flatMap((item, i) => (isObject(item) ? [] : [i]));
+    if (notObjects.length > 0) {
+      const shown = notObjects.slice(0, 10).join(', ') + (notObjects.length > 10 ? ', …' : '');
+      return refuse(
+        'invalid_body',
+        `every batch item must be a JSON object; ${notObjects.length} are not (indexes ${shown}), e.g. ${describe(body.batch[notObjects[0]!])}`,
+        `batch.${notObjects[0]}`,
+      );
+    }
+    // The batch context is merged under each event's own context, so it is held to the same
+    // limits as one event's JSON, once per request (README: policies).
+    const batchContext = body.context;
+    const problems: FailureReason[] = [];
+    checkObject(batchContext, 'context', settings.limits, problems);
+    if (problems.length === 0 && isObject(batchContext)) {
+      const bytes = Buffer.byteLength(JSON.stringify(batchContext));
+      if (bytes > settings.limits.maxEventBytes)
+        problems.push(
+          reason(
+            'too_large',
+            'context',
+            `${bytes} bytes of JSON, the limit is ${settings.limits.maxEventBytes}`,
+          ),
+        );
+    }
+    if (problems.length > 0) {
+      const first = problems[0]!;
+      return refuse('invalid_batch_context', `the batch context is invalid: ${first.message}`, first.path);
+    }
+    return { items: body.batch, batch: { batchSentAt: body.sentAt, batchContext } };
   }
 
   /** The records of a request's events: raw events, exposures and failed events. */
@@ -301,7 +342,7 @@ export async function buildApp(deps: CollectorDeps): Promise<FastifyInstance> {
       rejected.push({ index, messageId: result.messageId, reasons: result.reasons });
       records.push(
         failureRecord(
-          eventPayload(item, intake.raw),
+          redact(eventPayload(item, intake.decoded.text), intake.key),
           result.reasons,
           result.messageId,
           intake.source.sourceId,
@@ -318,10 +359,23 @@ export async function buildApp(deps: CollectorDeps): Promise<FastifyInstance> {
     code: string,
     message: string,
     receivedAt: number,
+    path = '',
   ): Promise<void> {
     metrics.rejected.inc({ reason: code });
+    const { decoded } = intake;
+    // A readable body is kept without its writeKey field; any other body with the key's text cut out.
+    const payload =
+      decoded.ok && isObject(decoded.value) && 'writeKey' in decoded.value
+        ? eventPayload(decoded.value, decoded.text)
+        : decoded.text;
     await publish([
-      failureRecord(intake.raw, [reason(code, '', message)], null, intake.source.sourceId, receivedAt),
+      failureRecord(
+        redact(payload, intake.key),
+        [reason(code, path, message)],
+        null,
+        intake.source.sourceId,
+        receivedAt,
+      ),
     ]);
   }
 
@@ -374,6 +428,28 @@ export async function buildApp(deps: CollectorDeps): Promise<FastifyInstance> {
 
   return app;
 }
+
+/**
+ * `payload` with every occurrence of the write key's text replaced: a failed event must
+ * never hold a secret, even in a body that cannot be parsed (so its writeKey field cannot
+ * be removed).
+ */
+export function redact(payload: Buffer, key: string): Buffer {
+  if (key.length === 0) return payload;
+  // On bytes, so a body that is not text (bad gzip, bad UTF-8) is kept byte for byte otherwise.
+  const needle = Buffer.from(key, 'utf8');
+  const parts: Buffer[] = [];
+  let from = 0;
+  for (let at = payload.indexOf(needle); at !== -1; at = payload.indexOf(needle, from)) {
+    parts.push(payload.subarray(from, at), REDACTED);
+    from = at + needle.length;
+  }
+  if (from === 0) return payload;
+  parts.push(payload.subarray(from));
+  return Buffer.concat(parts);
+}
+
+const REDACTED = Buffer.from('[redacted]');
 
 function header(req: FastifyRequest, name: string): string | undefined {
   const value = req.headers[name];

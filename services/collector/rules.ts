@@ -1,4 +1,5 @@
 import type { FailureReason } from '../common/records';
+import { LONE_SURROGATE, NON_FINITE, isWellFormed } from '../common/strict-json';
 
 /** Semantic limits on one event, beyond what the Avro schema says. */
 export interface Limits {
@@ -51,7 +52,7 @@ function segment(key: string): string {
 }
 
 export const describe = (value: unknown): string =>
-  value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+  value === null ? 'null' : Array.isArray(value) ? 'array' : value === '' ? 'an empty string' : typeof value;
 
 /**
  * Checks a free-form JSON object (properties, traits, context): it must be an object when
@@ -69,7 +70,15 @@ export function checkObject(value: unknown, path: string, limits: Limits, out: F
 
 function walk(value: unknown, path: string, depth: number, limits: Limits, out: FailureReason[]): void {
   if (out.length >= MAX_REASONS) return;
+  if (typeof value === 'number') {
+    // JSON.parse reads 1e400 as Infinity, which would be stored as null: refuse, never change.
+    if (!Number.isFinite(value)) addReason(out, reason('invalid_number', path, NON_FINITE));
+    return;
+  }
   if (typeof value === 'string') {
+    // Policy: reject, not replace (README): a lone surrogate cannot be stored in BigQuery,
+    // and replacing it with U+FFFD would change the data without telling the sender.
+    if (!isWellFormed(value)) addReason(out, reason('invalid_text', path, LONE_SURROGATE));
     if (value.length > limits.maxStringLength) {
       addReason(
         out,
@@ -109,6 +118,10 @@ function walk(value: unknown, path: string, depth: number, limits: Limits, out: 
       );
       continue;
     }
+    if (!isWellFormed(key)) {
+      addReason(out, reason('invalid_text', child, `key ${LONE_SURROGATE}`));
+      continue;
+    }
     walk((value as Record<string, unknown>)[key], child, depth + 1, limits, out);
   }
 }
@@ -117,6 +130,7 @@ function walk(value: unknown, path: string, depth: number, limits: Limits, out: 
 export function checkId(value: unknown, path: string, limits: Limits, out: FailureReason[]): string | null {
   if (value === undefined || value === null || value === '') return null;
   if (typeof value !== 'string') return null; // the Avro check reports the type with its path
+  if (!isWellFormed(value)) addReason(out, reason('invalid_text', path, LONE_SURROGATE));
   if (value.length > limits.maxIdLength) {
     addReason(
       out,
@@ -139,13 +153,30 @@ export function parseTimestamp(value: unknown, path: string, out: FailureReason[
   }
   const text = typeof value === 'string' && value.length <= 40 ? value : '';
   const match = ISO_8601.exec(text);
-  const ms = match ? Date.parse(match[1] === undefined && text.length > 10 ? `${text}Z` : text) : NaN;
+  // Date.parse rolls impossible days over (2026-02-31 becomes 2026-03-03): check the calendar.
+  const ms =
+    match && realDate(text)
+      ? Date.parse(match[1] === undefined && text.length > 10 ? `${text}Z` : text)
+      : NaN;
   if (Number.isNaN(ms)) {
     const shown = typeof value === 'string' ? JSON.stringify(value.slice(0, 40)) : describe(value);
     addReason(out, reason('invalid_timestamp', path, `expected an ISO-8601 date-time, got ${shown}`));
     return null;
   }
   return ms;
+}
+
+/** Whether the `YYYY-MM-DD` at the start of `s` names a day that exists. */
+function realDate(s: string): boolean {
+  const year = digits(s, 0, 4);
+  const month = digits(s, 5, 7);
+  const day = digits(s, 8, 10);
+  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);
+}
+
+/** Days of `month` (1-12) in `year`, leap years included. */
+function daysInMonth(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
 
 const digits = (s: string, from: number, to: number): number => {
@@ -182,6 +213,7 @@ function parseCanonical(s: string): number | null {
   // Out-of-range parts go to the general path, which rejects them.
   if (!(month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour < 24 && minute < 60 && second < 60))
     return null;
+  if (day > 28 && day > daysInMonth(digits(s, 0, 4), month)) return null; // the general path refuses it
   const ms = Date.UTC(digits(s, 0, 4), month - 1, day, hour, minute, second, digits(s, 20, 23));
   return Number.isNaN(ms) ? null : ms;
 }

@@ -9,6 +9,7 @@ describe('decodeBody', () => {
       ok: true,
       value: { a: 1 },
       bytes: 7,
+      text: Buffer.from('{"a":1}'),
     });
     expect(await decodeBody(gzipSync('{"a":[1,2]}'), 'gzip', MAX)).toMatchObject({
       ok: true,
@@ -21,6 +22,7 @@ describe('decodeBody', () => {
     expect(await decodeBody(Buffer.from('{"a": 1,}'), undefined, MAX)).toEqual({
       ok: false,
       error: expect.objectContaining({ status: 400, code: 'invalid_json', position: 8 }),
+      text: Buffer.from('{"a": 1,}'),
     });
     const truncated = await decodeBody(Buffer.from('{"a": [1, 2'), undefined, MAX);
     expect(truncated).toMatchObject({ ok: false, error: { code: 'invalid_json', position: 11 } });

@@ -62,6 +62,7 @@ describe('normalize', () => {
       originalTimestamp: Date.UTC(2026, 2, 1, 11, 59),
       sentAt: null,
       receivedAt,
+      value: 12.5,
       properties: '{"revenue":12.5,"items":[{"sku":"x"}]}',
       traits: null,
       context: '{"library":{"name":"analytics-node","version":"3"},"ip":"203.0.113.0","userAgent":"curl/8"}',
@@ -167,7 +168,7 @@ describe('normalize', () => {
       {
         code: 'invalid_type',
         path: 'properties.variation_id',
-        message: 'expected a non-empty string or a number, got string',
+        message: 'expected a non-empty string or a number, got an empty string',
       },
     ]);
   });
@@ -239,5 +240,18 @@ describe('normalize', () => {
     let deep: unknown = {};
     for (let i = 0; i < 200_000; i++) deep = { d: deep };
     expect(rejected(run({ event: 'e', userId: 'u', properties: deep })).reasons[0]!.code).toBe('too_deep');
+  });
+});
+
+describe('numericValue: the one derivation of an event value', () => {
+  it('takes properties.value, else properties.revenue, as a finite number or numeric string', () => {
+    expect(numericValue({ value: 3.5, revenue: 9 })).toBe(3.5);
+    expect(numericValue({ revenue: 10 })).toBe(10);
+    expect(numericValue({ value: '12.5' })).toBe(12.5);
+    expect(numericValue({ value: 'x', revenue: '4' })).toBe(4);
+    expect(numericValue({ value: ' ' })).toBeNull();
+    expect(numericValue({ value: 'Infinity' })).toBeNull();
+    expect(numericValue({ value: true })).toBeNull();
+    expect(numericValue({})).toBeNull();
   });
 });
