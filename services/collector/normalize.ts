@@ -128,6 +128,7 @@ export function normalize(
     originalTimestamp,
     sentAt,
     receivedAt: edge.receivedAt,
+    value: numericValue(properties),
     properties: propertiesJson,
     traits: traitsJson,
     context: contextJson,
@@ -144,6 +145,23 @@ export function normalize(
       : null;
   if (reasons.length > 0) return { ok: false, messageId: shownId, reasons };
   return { ok: true, messageId: shownId, event, exposure };
+}
+
+/**
+ * The event's numeric value: properties.value, else properties.revenue, when it is a finite
+ * number or a numeric string ("12.5"). Derived here once; the enricher, the sink and the
+ * views read the Avro field and never look at the properties again.
+ */
+export function numericValue(properties: Json): number | null {
+  for (const key of ['value', 'revenue']) {
+    const v = properties[key];
+    if (typeof v === 'number' && Number.isFinite(v)) return v;
+    if (typeof v === 'string' && v.trim() !== '') {
+      const n = Number(v);
+      if (Number.isFinite(n)) return n;
+    }
+  }
+  return null;
 }
 
 /** UTF-8 size of the texts, counted only when their length alone cannot show it is within `limit`. */

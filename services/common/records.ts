@@ -14,6 +14,8 @@ export interface TrackingEvent {
   originalTimestamp: number | null;
   sentAt: number | null;
   receivedAt: number;
+  /** properties.value, else properties.revenue, as a number (derived once, at the collector). */
+  value?: number | null;
   properties: string;
   traits: string | null;
   context: string;
@@ -28,6 +30,10 @@ export interface Exposure {
   timestamp: number;
   receivedAt: number;
   origin: 'collector' | 'registry' | 'kafka';
+  /** Set by the enricher on the clean topic: the phase running at the exposure's time. */
+  phase?: number | null;
+  /** Set by the enricher on the clean topic: whether a phase of a known experiment was running. */
+  inRunningPhase?: boolean | null;
   attributes: string | null;
 }
 

@@ -6,6 +6,9 @@ import type { SchemaName } from './schemas';
 export const TOPICS = {
   rawEvents: 'xp.events.raw.v1',
   exposures: 'xp.exposures.v1',
+  /** Deduplicated by the enricher: one record per messageId within the dedupe horizon. */
+  cleanEvents: 'xp.events.clean.v1',
+  cleanExposures: 'xp.exposures.clean.v1',
   failedEvents: 'xp.events.failed.v1',
   enrichedEvents: 'xp.events.enriched.v1',
   lateEvents: 'xp.events.late.v1',
@@ -36,6 +39,8 @@ export function topicSpecs(partitions: number): TopicSpec[] {
   return [
     { name: TOPICS.rawEvents, schema: 'tracking-event', partitions, config: retention(7) },
     { name: TOPICS.exposures, schema: 'exposure', partitions, config: retention(7) },
+    { name: TOPICS.cleanEvents, schema: 'tracking-event', partitions, config: retention(7) },
+    { name: TOPICS.cleanExposures, schema: 'exposure', partitions, config: retention(7) },
     { name: TOPICS.enrichedEvents, schema: 'enriched-event', partitions, config: retention(7) },
     { name: TOPICS.lateEvents, schema: 'enriched-event', partitions, config: retention(7) },
     { name: TOPICS.aggregates, schema: 'window-aggregate', partitions, config: retention(7) },

@@ -12,11 +12,18 @@ export const enricherEnv = z.object({
   ENRICHER_RAW_TOPIC: z.string().min(1).default(TOPICS.rawEvents),
   ENRICHER_EXPOSURES_TOPIC: z.string().min(1).default(TOPICS.exposures),
   ENRICHER_REGISTRY_TOPIC: z.string().min(1).default(TOPICS.registryChanges),
+  ENRICHER_CLEAN_EVENTS_TOPIC: z.string().min(1).default(TOPICS.cleanEvents),
+  ENRICHER_CLEAN_EXPOSURES_TOPIC: z.string().min(1).default(TOPICS.cleanExposures),
   ENRICHER_ENRICHED_TOPIC: z.string().min(1).default(TOPICS.enrichedEvents),
   ENRICHER_LATE_TOPIC: z.string().min(1).default(TOPICS.lateEvents),
   ENRICHER_AGGREGATES_TOPIC: z.string().min(1).default(TOPICS.aggregates),
   ENRICHER_FAILED_TOPIC: z.string().min(1).default(TOPICS.failedEvents),
   ENRICHER_CHANGELOG_TOPIC: z.string().min(1).default('xp.enricher.state.v1'),
+  ENRICHER_DECISIONS_TOPIC: z.string().min(1).default('xp.enricher.decisions.v1'),
+  /** How long a messageId is remembered after its first copy arrived (Segment: 24 h). */
+  ENRICHER_DEDUPE_HORIZON_MS: env.int(24 * 3_600_000, 0),
+  /** Whether an idle partition's stream time follows the wall clock, so quiet windows close. */
+  ENRICHER_IDLE_ADVANCE: env.bool(true),
   ENRICHER_WINDOW_MS: env.int(60_000, 1),
   ENRICHER_GRACE_MS: env.int(30_000, 0),
   ENRICHER_REORDER_MS: env.int(5_000, 0),
@@ -46,11 +53,14 @@ export interface EnricherTopics {
   raw: string;
   exposures: string;
   registry: string;
+  cleanEvents: string;
+  cleanExposures: string;
   enriched: string;
   late: string;
   aggregates: string;
   failed: string;
   changelog: string;
+  decisions: string;
 }
 
 export function topicNames(c: EnricherConfig): EnricherTopics {
@@ -58,29 +68,35 @@ export function topicNames(c: EnricherConfig): EnricherTopics {
     raw: c.ENRICHER_RAW_TOPIC,
     exposures: c.ENRICHER_EXPOSURES_TOPIC,
     registry: c.ENRICHER_REGISTRY_TOPIC,
+    cleanEvents: c.ENRICHER_CLEAN_EVENTS_TOPIC,
+    cleanExposures: c.ENRICHER_CLEAN_EXPOSURES_TOPIC,
     enriched: c.ENRICHER_ENRICHED_TOPIC,
     late: c.ENRICHER_LATE_TOPIC,
     aggregates: c.ENRICHER_AGGREGATES_TOPIC,
     failed: c.ENRICHER_FAILED_TOPIC,
     changelog: c.ENRICHER_CHANGELOG_TOPIC,
+    decisions: c.ENRICHER_DECISIONS_TOPIC,
   };
 }
 
 /**
  * The Avro topics the enricher reads and writes (declared in services/common/topics.ts, names
- * overridable) and its own changelog. The changelog is internal state (JSON values, compacted,
- * co-partitioned with the inputs), like a Kafka Streams changelog, so it has no Avro schema.
+ * overridable) and its internal topics, JSON like a Kafka Streams changelog, so no Avro schema:
+ * the changelog (state, compacted, co-partitioned with the inputs) and the decisions log
+ * (idle-watermark decisions, kept 30 days so a replay can apply them again).
  */
 export function enricherTopicSpecs(
   c: EnricherConfig,
   names = topicNames(c),
-): { avro: TopicSpec[]; changelog: Omit<TopicSpec, 'schema'> } {
+): { avro: TopicSpec[]; changelog: Omit<TopicSpec, 'schema'>; decisions: Omit<TopicSpec, 'schema'> } {
   const spec = (declared: TopicName, name: string) => renamedSpec(declared, c.XP_TOPIC_PARTITIONS, name);
   return {
     avro: [
       spec(TOPICS.rawEvents, names.raw),
       spec(TOPICS.exposures, names.exposures),
       spec(TOPICS.registryChanges, names.registry),
+      spec(TOPICS.cleanEvents, names.cleanEvents),
+      spec(TOPICS.cleanExposures, names.cleanExposures),
       spec(TOPICS.enrichedEvents, names.enriched),
       spec(TOPICS.lateEvents, names.late),
       spec(TOPICS.aggregates, names.aggregates),
@@ -90,6 +106,11 @@ export function enricherTopicSpecs(
       name: names.changelog,
       partitions: c.XP_TOPIC_PARTITIONS,
       config: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '60000', 'segment.ms': '3600000' },
+    },
+    decisions: {
+      name: names.decisions,
+      partitions: c.XP_TOPIC_PARTITIONS,
+      config: { 'cleanup.policy': 'delete', 'retention.ms': String(30 * 24 * 3_600_000) },
     },
   };
 }

@@ -11,7 +11,8 @@ import { ensureTopics, type TopicSpec } from '../common/topics';
 import { enricherTopicSpecs, loadEnricherConfig, topicNames } from './config';
 import { ExperimentTable } from './experiments';
 import { enricherMetrics } from './metrics';
-import { Runner, followRegistry } from './runner';
+import { followRegistry } from './registry-follower';
+import { Runner } from './runner';
 
 async function main(): Promise<void> {
   let config;
@@ -33,7 +34,7 @@ async function main(): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   // ensureTopics reads only name, partitions and config; the changelog carries JSON state.
-  await ensureTopics(admin, [...specs.avro, specs.changelog as TopicSpec]);
+  await ensureTopics(admin, [...specs.avro, specs.changelog as TopicSpec, specs.decisions as TopicSpec]);
   const serde = await AvroSerde.create(config.SCHEMA_REGISTRY_URL, specs.avro);
 
   // Readiness is asked before the runner exists; it reports not ready until then.
@@ -71,6 +72,7 @@ async function main(): Promise<void> {
       processor: {
         windows: { sizeMs: config.ENRICHER_WINDOW_MS, graceMs: config.ENRICHER_GRACE_MS },
         reorderMs: config.ENRICHER_REORDER_MS,
+        dedupeHorizonMs: config.ENRICHER_DEDUPE_HORIZON_MS,
       },
       transactionTimeoutMs: config.ENRICHER_TRANSACTION_TIMEOUT_MS,
       maxRecordsPerTransaction: config.ENRICHER_MAX_RECORDS_PER_TRANSACTION,
@@ -79,6 +81,7 @@ async function main(): Promise<void> {
     },
     admin,
     idleMs: config.ENRICHER_IDLE_MS,
+    idleAdvance: config.ENRICHER_IDLE_ADVANCE,
     maxHeld: config.ENRICHER_MAX_HELD,
     partitionsConsumedConcurrently: config.ENRICHER_PARTITIONS_CONCURRENTLY,
     maxBytesPerPartition: config.ENRICHER_MAX_BYTES_PER_PARTITION,

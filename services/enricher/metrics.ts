@@ -27,9 +27,24 @@ export function enricherMetrics(registry: Registry) {
       'input',
       'partition',
     ]),
+    dedupeIds: gauge('dedupe_ids', 'messageIds remembered for deduplication (events and exposures)', [
+      'partition',
+    ]),
     experiments: gauge('experiments', 'Experiments in the registry table'),
     events: counter('events_total', 'Raw events processed'),
     exposures: counter('exposures_total', 'Exposures applied'),
+    duplicateEvents: counter(
+      'duplicate_events_total',
+      'Event copies dropped (messageId seen within the horizon)',
+    ),
+    duplicateExposures: counter(
+      'duplicate_exposures_total',
+      'Exposure copies dropped (messageId seen within the horizon)',
+    ),
+    idleAdvances: counter(
+      'idle_advances_total',
+      'Idle partitions whose stream time followed the wall clock to close quiet windows',
+    ),
     joined: counter(
       'joined_total',
       'Enriched events produced (one per event and attributed experiment): the join rate',
@@ -70,6 +85,9 @@ export function enricherMetrics(registry: Registry) {
     count(c: Counters): void {
       m.events.inc(c.events);
       m.exposures.inc(c.exposures);
+      m.duplicateEvents.inc(c.duplicateEvents);
+      m.duplicateExposures.inc(c.duplicateExposures);
+      m.idleAdvances.inc(c.idleAdvances);
       m.joined.inc(c.joined);
       m.lateEvents.inc(c.lateEvents);
       m.lateExposures.inc(c.lateExposures);

@@ -1,20 +1,24 @@
 // The deterministic core of one input partition: merges the partition's raw events and
-// exposures in an order that depends only on the input records, joins, windows, and tracks the
-// state changes the changelog must carry. No I/O: task.ts feeds it records and commits what it
+// exposures in an order that depends only on the input records, drops copies (dedupe.ts),
+// publishes the clean records, joins, windows, and tracks the state changes the changelog must
+// carry. No I/O: task.ts feeds it records and commits what it
 // produced in one Kafka transaction.
 //
 // Merge rule (docs/enricher.md): each stream is consumed in offset order. Let `frontier` be the
 // highest exposure time applied so far. The next event e is released once
 // frontier > e.timestamp + reorderMs, i.e. once the exposure stream has moved past the event
 // by more than the reorder allowance; until then the next exposure is applied first. When one
-// stream is idle (fully read and quiet for a while) the other proceeds alone. Every decision is
-// a function of the two record sequences (plus idleness, which only arises at the end of an
-// input), so a replay from any committed point makes the same decisions as a clean run.
+// stream is idle (fully read and quiet for a while) the other proceeds alone. When both are,
+// stream time may advance to the wall clock so quiet windows close (`advanceIdle`); that
+// decision is recorded with its input positions. Every decision is a function of the two record
+// sequences plus the recorded idleness decisions, so a replay from any committed point makes the
+// same decisions as a clean run.
 
 import type { EnrichedEvent, Exposure, FailedEvent, TrackingEvent, WindowAggregate } from '../common/records';
 import { AssignmentStore, assignmentKey, isMultiVariant, type Assignment } from './assignments';
 import { phaseAt, type ExperimentLookup } from './experiments';
-import { attribute, eventValue } from './join';
+import { DedupeStore, dedupeKey, type DedupeInput } from './dedupe';
+import { attribute } from './join';
 import { WindowStore, isLate, watermarkOf, windowStart, type Accumulator, type WindowSpec } from './windows';
 
 /** "No time yet": below any real timestamp, and still safe to subtract a grace period from. */
@@ -25,6 +29,8 @@ export interface ProcessorOptions {
   windows: WindowSpec;
   /** How far an exposure may trail the exposure stream's progress and still count for earlier events. */
   reorderMs: number;
+  /** How long after its first copy arrived (receivedAt) a messageId is remembered. */
+  dedupeHorizonMs: number;
   topics: { events: string; exposures: string };
 }
 
@@ -42,9 +48,21 @@ export interface Meta {
   frontier: number;
   /** Highest record time processed (events and exposures); watermark = streamTime - grace. */
   streamTime: number;
+  /** Highest receivedAt processed: the dedupe horizon's clock. */
+  arrivalTime: number;
+}
+
+/** An idle partition's stream time moved to the wall clock, at these input positions. */
+export interface IdleDecision {
+  partition: number;
+  eventsNext: number;
+  exposuresNext: number;
+  streamTime: number;
 }
 
 export type Output =
+  | { kind: 'event'; value: TrackingEvent }
+  | { kind: 'exposure'; value: Exposure }
   | { kind: 'enriched' | 'late'; value: EnrichedEvent }
   | { kind: 'aggregate'; value: WindowAggregate }
   | { kind: 'failed'; value: FailedEvent };
@@ -58,6 +76,9 @@ export interface ChangelogRecord {
 export interface Counters {
   events: number;
   exposures: number;
+  duplicateEvents: number;
+  duplicateExposures: number;
+  idleAdvances: number;
   joined: number;
   lateEvents: number;
   lateExposures: number;
@@ -74,6 +95,9 @@ const META_KEY = JSON.stringify(['m']);
 const zeroCounters = (): Counters => ({
   events: 0,
   exposures: 0,
+  duplicateEvents: 0,
+  duplicateExposures: 0,
+  idleAdvances: 0,
   joined: 0,
   lateEvents: 0,
   lateExposures: 0,
@@ -111,13 +135,14 @@ export class PartitionProcessor {
   readonly meta: Meta;
   readonly store = new AssignmentStore();
   readonly windows: WindowStore;
+  readonly seen: DedupeStore;
   counters = zeroCounters();
   private readonly events = new Queue<Polled<TrackingEvent>>();
   private readonly exposures = new Queue<Polled<Exposure>>();
   private eventsQueuedNext: number;
   private exposuresQueuedNext: number;
   private outputs: Output[] = [];
-  private dirty = new Map<string, Assignment | Accumulator | null>();
+  private dirty = new Map<string, Assignment | Accumulator | number | null>();
   private lastBoundary: number;
 
   constructor(
@@ -126,7 +151,14 @@ export class PartitionProcessor {
     restored: ChangelogRecord[] = [],
   ) {
     this.windows = new WindowStore(opts.windows);
-    this.meta = { eventsNext: 0, exposuresNext: 0, frontier: NO_TIME, streamTime: NO_TIME };
+    this.seen = new DedupeStore(opts.dedupeHorizonMs);
+    this.meta = {
+      eventsNext: 0,
+      exposuresNext: 0,
+      frontier: NO_TIME,
+      streamTime: NO_TIME,
+      arrivalTime: NO_TIME,
+    };
     for (const rec of restored) this.restore(rec);
     this.eventsQueuedNext = this.meta.eventsNext;
     this.exposuresQueuedNext = this.meta.exposuresNext;
@@ -235,15 +267,23 @@ export class PartitionProcessor {
   }
 
   private apply(x: Exposure): void {
+    if (this.isCopy('x', x.messageId, x.receivedAt)) {
+      this.counters.duplicateExposures++;
+      return;
+    }
     this.counters.exposures++;
     this.advance(x.timestamp);
     if (x.timestamp > this.meta.frontier) this.meta.frontier = x.timestamp;
     const exp = this.experiments.get(x.experimentKey);
+    const phase = exp && phaseAt(exp, x.timestamp);
+    this.outputs.push({
+      kind: 'exposure',
+      value: { ...x, phase: phase?.number ?? null, inRunningPhase: phase !== undefined },
+    });
     if (!exp) {
       this.counters.unknownExperiment++;
       return;
     }
-    const phase = phaseAt(exp, x.timestamp);
     if (!phase) {
       this.counters.notRunning++;
       return;
@@ -287,19 +327,23 @@ export class PartitionProcessor {
   }
 
   private release(e: TrackingEvent, offset: number): void {
+    if (this.isCopy('e', e.messageId, e.receivedAt)) {
+      this.counters.duplicateEvents++;
+      return;
+    }
     this.counters.events++;
     this.advance(e.timestamp);
+    this.outputs.push({ kind: 'event', value: e });
     if (e.event === null) return; // identify/group/alias: no metric to attribute
     const late = isLate(e.timestamp, this.meta.streamTime, this.opts.windows);
     if (late) this.counters.lateEvents++;
-    let value: number | null | undefined;
+    const value = e.value ?? null;
     const start = windowStart(e.timestamp, this.opts.windows.sizeMs);
     for (const a of this.store.forUnit(e.unitId)) {
       const exp = this.experiments.get(a.experimentKey);
       if (!exp) continue;
       const at = attribute(a, exp, e.timestamp);
       if (!at) continue;
-      if (value === undefined) value = eventValue(e.properties);
       this.counters.joined++;
       const enriched: EnrichedEvent = {
         eventId: e.messageId,
@@ -341,6 +385,36 @@ export class PartitionProcessor {
     if (ts > this.meta.streamTime) this.meta.streamTime = ts;
   }
 
+  /** Dedupe: whether the record is a copy; remembers (and logs to the changelog) a first copy. */
+  private isCopy(input: DedupeInput, id: string, receivedAt: number): boolean {
+    if (receivedAt > this.meta.arrivalTime) this.meta.arrivalTime = receivedAt;
+    if (this.seen.isCopy(input, id, this.meta.arrivalTime)) return true;
+    this.seen.remember(input, id, receivedAt);
+    this.dirty.set(dedupeKey(input, id), receivedAt);
+    return false;
+  }
+
+  /**
+   * The partition is idle (both inputs fully read, nothing held, quiet for the idle timeout):
+   * moves stream time to `now` when that closes a window, so a quiet experiment still gets its
+   * last windows. Returns the decision to record with the outputs, or null when nothing closes.
+   * Replaying the decision at the same input positions reproduces the same outputs.
+   */
+  advanceIdle(now: number): IdleDecision | null {
+    if (now <= this.meta.streamTime || !this.windows.closesAny(watermarkOf(now, this.opts.windows.graceMs))) {
+      return null;
+    }
+    this.meta.streamTime = now;
+    this.counters.idleAdvances++;
+    this.afterStep();
+    return {
+      partition: this.opts.partition,
+      eventsNext: this.meta.eventsNext,
+      exposuresNext: this.meta.exposuresNext,
+      streamTime: now,
+    };
+  }
+
   private touch(a: Assignment): void {
     // Distinct-unit marks of closed windows are never needed again (late events are not aggregated).
     if (a.counted.length > 0) {
@@ -359,6 +433,7 @@ export class PartitionProcessor {
   }
 
   private afterStep(): void {
+    for (const key of this.seen.expire(this.meta.arrivalTime)) this.dirty.set(key, null);
     const boundary = this.boundary();
     if (boundary === this.lastBoundary) return;
     this.lastBoundary = boundary;
@@ -405,11 +480,14 @@ export class PartitionProcessor {
         if (a) this.store.delete(a);
       } else if (key[0] === 'w') {
         this.windows.remove(rec.key);
+      } else if (key[0] === 'd') {
+        this.seen.forget(key[1] as DedupeInput, key[2] as string);
       }
       return;
     }
     const value = JSON.parse(rec.value) as unknown;
-    if (key[0] === 'm') Object.assign(this.meta, value as Meta);
+    if (key[0] === 'd') this.seen.remember(key[1] as DedupeInput, key[2] as string, value as number);
+    else if (key[0] === 'm') Object.assign(this.meta, value as Meta);
     else if (key[0] === 'a') this.store.put(value as Assignment);
     else if (key[0] === 'w') this.windows.restore(value as Accumulator);
   }

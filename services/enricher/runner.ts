@@ -1,226 +1,20 @@
 // The consumer side: group membership with co-partitioned assignment, per-partition tasks
-// (fence, restore, process), idleness ticks, backpressure, restart after a failed transaction,
-// and the registry table follower.
+// (fence, restore, process), idleness ticks, backpressure and restart after a failed
+// transaction.
 
-import { randomUUID } from 'node:crypto';
-import {
-  AssignerProtocol,
-  type Admin,
-  type Consumer,
-  type EachBatchPayload,
-  type IMemberAssignment,
-  type Kafka,
-  type PartitionAssigner,
-  type Producer,
-} from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, IMemberAssignment } from 'kafkajs';
 import type { Logger } from '../common/logger';
-import type { RegistryChange } from '../common/records';
-import { DecodeError, type AvroSerde } from '../common/serde';
-import type { ExperimentTable } from './experiments';
+import { coPartitionedAssigner } from './co-partitioned-assignor';
 import type { ChangelogRecord } from './processor';
+import { readToEnd } from './read-to-end';
 import { PartitionTask, fencedProducer, type Input, type TaskDeps } from './task';
-
-/**
- * Gives each member the same partition numbers of every subscribed topic, so a unit's raw
- * events and exposures (equal partition counts, keyed alike) meet in one task. kafkajs's
- * round-robin assigner does not guarantee that.
- */
-export const coPartitionedAssigner: PartitionAssigner = ({ cluster }) => ({
-  name: 'XpCoPartitioned',
-  version: 1,
-  async assign({ members, topics }) {
-    const sorted = members.map((m) => m.memberId).sort();
-    const counts = topics.map((t) => cluster.findTopicPartitionMetadata(t).length);
-    const partitions = Math.max(0, ...counts);
-    const assignment = new Map<string, Record<string, number[]>>(
-      sorted.map((id) => [id, Object.fromEntries(topics.map((t) => [t, [] as number[]]))]),
-    );
-    for (let p = 0; p < partitions; p++) {
-      const member = assignment.get(sorted[p % sorted.length]!)!;
-      topics.forEach((t, i) => {
-        if (p < counts[i]!) member[t]!.push(p);
-      });
-    }
-    return sorted.map((memberId) => ({
-      memberId,
-      memberAssignment: AssignerProtocol.MemberAssignment.encode({
-        version: 1,
-        assignment: assignment.get(memberId)!,
-        userData: Buffer.alloc(0),
-      }),
-    }));
-  },
-  protocol({ topics }) {
-    return {
-      name: 'XpCoPartitioned',
-      metadata: AssignerProtocol.MemberMetadata.encode({ version: 1, topics, userData: Buffer.alloc(0) }),
-    };
-  },
-});
-
-/**
- * Reads partitions of a topic from the beginning up to their end offsets as of the call
- * (read_committed), through a throwaway consumer group (kafkajs has no manual assignment).
- * `onRecord` sees every record of the wanted partitions in offset order.
- */
-export async function readToEnd(opts: {
-  kafka: Kafka;
-  admin: Admin;
-  topic: string;
-  partitions: number[];
-  groupPrefix: string;
-  onRecord: (
-    partition: number,
-    key: Buffer | null,
-    value: Buffer | null,
-    offset: string,
-    timestamp: string,
-  ) => Promise<void> | void;
-  /** Keep consuming after the end was reached (a followed table); default false. */
-  follow?: boolean;
-  logger: Logger;
-  timeoutMs?: number;
-}): Promise<{ consumer: Consumer | undefined }> {
-  const offsets = await opts.admin.fetchTopicOffsets(opts.topic);
-  const end = new Map<number, number>();
-  for (const o of offsets) {
-    if (opts.partitions.includes(o.partition) && Number(o.high) > Number(o.low))
-      end.set(o.partition, Number(o.high));
-  }
-  if (end.size === 0 && !opts.follow) return { consumer: undefined };
-  const consumer = opts.kafka.consumer({
-    groupId: `${opts.groupPrefix}-${randomUUID()}`,
-    readUncommitted: false,
-    maxBytesPerPartition: 4 * 1024 * 1024,
-    sessionTimeout: 30_000,
-  });
-  let resolveDone!: () => void;
-  const done = new Promise<void>((resolve) => (resolveDone = resolve));
-  const progress = (partition: number, next: number) => {
-    const target = end.get(partition);
-    if (target !== undefined && next >= target) end.delete(partition);
-    if (end.size === 0) resolveDone();
-  };
-  if (end.size === 0) resolveDone();
-  // END_BATCH_PROCESS also fires for batches that held only transaction markers, which
-  // eachBatch never sees; the last record of a transactional partition is such a marker.
-  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-    if (payload.topic === opts.topic) progress(payload.partition, Number(payload.lastOffset) + 1);
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topic: opts.topic, fromBeginning: true });
-  await consumer.run({
-    autoCommit: false,
-    eachBatch: async ({ batch }) => {
-      if (!opts.partitions.includes(batch.partition)) return;
-      for (const m of batch.messages) {
-        await opts.onRecord(batch.partition, m.key ?? null, m.value, m.offset, m.timestamp);
-      }
-    },
-  });
-  const timeoutMs = opts.timeoutMs ?? 120_000;
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      done,
-      new Promise((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`reading ${opts.topic} timed out after ${timeoutMs} ms`)),
-          timeoutMs,
-        );
-      }),
-    ]);
-  } catch (err) {
-    await consumer.disconnect().catch(() => undefined);
-    throw err;
-  } finally {
-    clearTimeout(timer);
-  }
-  if (opts.follow) return { consumer };
-  await consumer.disconnect();
-  return { consumer: undefined };
-}
-
-/** Follows the registry-changes topic into the table; resolves once it caught up with the topic's end. */
-export async function followRegistry(opts: {
-  kafka: Kafka;
-  admin: Admin;
-  serde: AvroSerde;
-  topic: string;
-  failedTopic: string;
-  table: ExperimentTable;
-  groupPrefix: string;
-  logger: Logger;
-  onChange?: () => void;
-}): Promise<{ stop: () => Promise<void> }> {
-  const producer: Producer = opts.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-  const { consumer } = await readToEnd({
-    kafka: opts.kafka,
-    admin: opts.admin,
-    topic: opts.topic,
-    partitions: [0],
-    groupPrefix: `${opts.groupPrefix}-registry`,
-    follow: true,
-    logger: opts.logger,
-    onRecord: async (partition, _key, value, offset, timestamp) => {
-      try {
-        const change = await opts.serde.decode<RegistryChange>(opts.topic, value);
-        opts.table.apply(change);
-        opts.onChange?.();
-      } catch (err) {
-        if (
-          !(err instanceof DecodeError) &&
-          !(err instanceof SyntaxError) &&
-          !/snapshot/.test((err as Error).message)
-        )
-          throw err;
-        opts.logger.warn(
-          { offset, code: (err as DecodeError).code },
-          'registry change not usable; sent to failed events',
-        );
-        await producer.send({
-          topic: opts.failedTopic,
-          acks: -1,
-          messages: [
-            {
-              key: `enricher:${opts.topic}:${partition}:${offset}`,
-              value: opts.serde.encode(opts.failedTopic, {
-                failureId: `enricher:${opts.topic}:${partition}:${offset}`,
-                stage: 'enricher',
-                failedAt: Number(timestamp),
-                messageId: null,
-                payload: value ?? Buffer.alloc(0),
-                reasons: [
-                  {
-                    code: (err as DecodeError).code ?? 'invalid_snapshot',
-                    path: 'snapshot',
-                    message: (err as Error).message,
-                  },
-                ],
-                sourceId: null,
-                sourceTopic: opts.topic,
-                sourcePartition: partition,
-                sourceOffset: Number(offset),
-              }),
-            },
-          ],
-        });
-      }
-    },
-  });
-  return {
-    stop: async () => {
-      await consumer?.disconnect();
-      await producer.disconnect();
-    },
-  };
-}
 
 export interface RunnerOptions {
   task: TaskDeps;
   admin: Admin;
   idleMs: number;
+  /** Let a wholly idle partition's stream time follow the wall clock (quiet windows close). */
+  idleAdvance: boolean;
   maxHeld: number;
   partitionsConsumedConcurrently: number;
   maxBytesPerPartition: number;
@@ -459,9 +253,11 @@ export class Runner {
   }
 
   /**
-   * Idleness: an input is idle for a task when nothing of it is held, nothing arrived for
+   * Idleness: an input is quiet for a task when nothing of it is held, nothing arrived for
    * idleMs and the task has read up to the partition's end offset. Only then may the other
-   * input proceed alone (e.g. events with no exposure traffic at all).
+   * input proceed alone (e.g. events with no exposure traffic at all). When both inputs are
+   * quiet, the partition is idle: its stream time may follow the wall clock, so the windows of
+   * a quiet experiment close within window + grace + idleMs.
    */
   private async tick(): Promise<void> {
     if (this.ticking || this.restarting || this.stopping) return;
@@ -481,16 +277,20 @@ export class Runner {
       for (const task of [...this.tasks.values()]) {
         if (task.failed) continue;
         const held = task.processor.held;
-        const idle = { events: false, exposures: false };
+        const quiet = { events: false, exposures: false };
         for (const input of INPUTS) {
-          const other = input === 'events' ? 'exposures' : 'events';
-          if (held[input] > 0 || held[other] === 0) continue;
-          if (now - task.lastRecordAt[input] < this.opts.idleMs) continue;
-          idle[input] = task.processor.queued[input] >= (await endOf(this.topicOf(input), task.partition));
+          if (held[input] > 0 || now - task.lastRecordAt[input] < this.opts.idleMs) continue;
+          quiet[input] = task.processor.queued[input] >= (await endOf(this.topicOf(input), task.partition));
         }
+        const idle = {
+          events: quiet.events && held.exposures > 0,
+          exposures: quiet.exposures && held.events > 0,
+        };
         if (idle.events || idle.exposures) {
           await task.tick(idle).catch((err: unknown) => this.restart(err));
           this.backpressure(task);
+        } else if (this.opts.idleAdvance && quiet.events && quiet.exposures) {
+          await task.advanceIdle(now).catch((err: unknown) => this.restart(err));
         }
       }
     } catch (err) {

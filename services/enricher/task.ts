@@ -17,6 +17,7 @@ import type { EnricherMetrics } from './metrics';
 import {
   PartitionProcessor,
   type ChangelogRecord,
+  type IdleDecision,
   type Output,
   type Polled,
   type ProcessorOptions,
@@ -115,6 +116,17 @@ export class PartitionTask {
     return this.serial(() => this.step(idle));
   }
 
+  /**
+   * The whole partition is idle: lets stream time follow the wall clock so quiet windows close,
+   * and commits the decision with the windows it closed (one transaction).
+   */
+  advanceIdle(now: number): Promise<void> {
+    return this.serial(async () => {
+      const decision = this.processor.advanceIdle(now);
+      if (decision) await this.commitStep(decision);
+    });
+  }
+
   /** Waits for the in-flight transaction, then closes the producer. */
   async close(): Promise<void> {
     await this.lock.catch(() => undefined);
@@ -156,11 +168,11 @@ export class PartitionTask {
     while (this.processor.run(idle, this.deps.maxRecordsPerTransaction) > 0) await this.commitStep();
   }
 
-  private async commitStep(): Promise<void> {
+  private async commitStep(decision?: IdleDecision): Promise<void> {
     const { outputs, changelog } = this.processor.drain();
     const t0 = process.hrtime.bigint();
     try {
-      await this.commit(outputs, changelog);
+      await this.commit(outputs, changelog, decision);
     } catch (err) {
       // The in-memory state is ahead of what Kafka holds: this task is unusable. The runner
       // rebuilds it from the changelog (and the committed offsets) after restarting the consumer.
@@ -174,7 +186,11 @@ export class PartitionTask {
     this.report();
   }
 
-  private async commit(outputs: Output[], changelog: ChangelogRecord[]): Promise<void> {
+  private async commit(
+    outputs: Output[],
+    changelog: ChangelogRecord[],
+    decision?: IdleDecision,
+  ): Promise<void> {
     const { serde, topics } = this.deps;
     const p = this.partition;
     const byTopic = new Map<string, Message[]>();
@@ -185,6 +201,20 @@ export class PartitionTask {
     };
     for (const out of outputs) {
       switch (out.kind) {
+        case 'event':
+          add(topics.cleanEvents, {
+            key: out.value.unitId,
+            value: serde.encode(topics.cleanEvents, out.value),
+            partition: p,
+          });
+          break;
+        case 'exposure':
+          add(topics.cleanExposures, {
+            key: out.value.unitId,
+            value: serde.encode(topics.cleanExposures, out.value),
+            partition: p,
+          });
+          break;
         case 'enriched':
           add(topics.enriched, {
             key: out.value.unitId,
@@ -214,6 +244,7 @@ export class PartitionTask {
       }
     }
     for (const rec of changelog) add(topics.changelog, { key: rec.key, value: rec.value, partition: p });
+    if (decision) add(topics.decisions, { key: String(p), value: JSON.stringify(decision), partition: p });
 
     const txn = await this.producer.transaction();
     try {
@@ -253,6 +284,7 @@ export class PartitionTask {
     );
     metrics.openWindows.set({ partition: p }, proc.windows.size);
     metrics.stateSize.set({ partition: p }, proc.store.size);
+    metrics.dedupeIds.set({ partition: p }, proc.seen.size);
     metrics.held.set({ input: 'events', partition: p }, proc.held.events);
     metrics.held.set({ input: 'exposures', partition: p }, proc.held.exposures);
     metrics.lag.set(

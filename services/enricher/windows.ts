@@ -94,6 +94,12 @@ export class WindowStore {
     this.open.set(accumulatorKey(acc.experimentKey, acc.variationId, acc.metric, acc.windowStart), acc);
   }
 
+  /** Whether some open window ends at or before the watermark (would close). */
+  closesAny(watermark: number): boolean {
+    for (const acc of this.open.values()) if (acc.windowStart + this.spec.sizeMs <= watermark) return true;
+    return false;
+  }
+
   /**
    * Removes and returns every window whose end is at or before the watermark, in a fixed order
    * (window start, then key) so that emission is deterministic.

@@ -20,10 +20,9 @@ export const sinkEnv = z.object({
   BIGQUERY_LOCATION: z.string().min(1).default('US'),
   /** Unset: Google's API with application default credentials. */
   BIGQUERY_API_ENDPOINT: z.url().optional(),
-  SINK_RAW_TOPIC: z.string().min(1).default(TOPICS.rawEvents),
-  SINK_EXPOSURES_TOPIC: z.string().min(1).default(TOPICS.exposures),
+  SINK_EVENTS_TOPIC: z.string().min(1).default(TOPICS.cleanEvents),
+  SINK_EXPOSURES_TOPIC: z.string().min(1).default(TOPICS.cleanExposures),
   SINK_ENRICHED_TOPIC: z.string().min(1).default(TOPICS.enrichedEvents),
-  SINK_LATE_TOPIC: z.string().min(1).default(TOPICS.lateEvents),
   SINK_AGGREGATES_TOPIC: z.string().min(1).default(TOPICS.aggregates),
   SINK_FAILED_TOPIC: z.string().min(1).default(TOPICS.failedEvents),
   SINK_REGISTRY_TOPIC: z.string().min(1).default(TOPICS.registryChanges),
@@ -63,10 +62,12 @@ export function sinkConfig(source: NodeJS.ProcessEnv = process.env): SinkConfig 
   return {
     env: e,
     topics: [
-      topic(TOPICS.rawEvents, e.SINK_RAW_TOPIC, 'events'),
-      topic(TOPICS.exposures, e.SINK_EXPOSURES_TOPIC, 'exposures'),
+      // The enricher's deduplicated topics, not the raw ones: one row per messageId. Late
+      // events are not loaded from xp.events.late.v1: the enriched topic already carries them
+      // (late = true), and loading both would store them twice.
+      topic(TOPICS.cleanEvents, e.SINK_EVENTS_TOPIC, 'events'),
+      topic(TOPICS.cleanExposures, e.SINK_EXPOSURES_TOPIC, 'exposures'),
       topic(TOPICS.enrichedEvents, e.SINK_ENRICHED_TOPIC, 'experiment_events'),
-      topic(TOPICS.lateEvents, e.SINK_LATE_TOPIC, 'experiment_events'),
       topic(TOPICS.aggregates, e.SINK_AGGREGATES_TOPIC, 'variant_window_metrics'),
       topic(TOPICS.failedEvents, e.SINK_FAILED_TOPIC, 'failed_events'),
       topic(TOPICS.registryChanges, e.SINK_REGISTRY_TOPIC, 'experiments'),

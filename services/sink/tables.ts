@@ -55,22 +55,6 @@ export interface TableDef {
   clustering: string[];
 }
 
-/** The numeric value of an event, as the enricher reads it: properties.value, else properties.revenue. */
-export function eventValue(properties: unknown): number | null {
-  if (typeof properties !== 'string') return null;
-  try {
-    const p = JSON.parse(properties) as Record<string, unknown> | null;
-    for (const k of ['value', 'revenue']) {
-      const v = p?.[k];
-      if (typeof v === 'number' && Number.isFinite(v)) return v;
-      if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
-    }
-  } catch {
-    // Invalid JSON is reported by the mapping of the properties column itself.
-  }
-  return null;
-}
-
 interface Spec {
   name: TableName;
   description: string;
@@ -84,7 +68,8 @@ interface Spec {
 const SPECS: Spec[] = [
   {
     name: 'exposures',
-    description: 'One row per exposure (unit saw a variant), from xp.exposures.v1.',
+    description:
+      'One row per exposure (unit saw a variant; deduplicated on message_id, with its phase), from xp.exposures.clean.v1.',
     schema: 'exposure',
     rowId: (r: Exposure) => r.messageId,
     partitionField: 'timestamp',
@@ -92,27 +77,17 @@ const SPECS: Spec[] = [
   },
   {
     name: 'events',
-    description: 'One row per accepted tracking event (deduplicated on message_id), from xp.events.raw.v1.',
+    description:
+      'One row per accepted tracking event (deduplicated on message_id by the enricher), from xp.events.clean.v1.',
     schema: 'tracking-event',
     rowId: (r: TrackingEvent) => r.messageId,
     partitionField: 'timestamp',
     clustering: ['event', 'unit_id'],
-    derived: [
-      {
-        field: {
-          name: 'value',
-          type: 'FLOAT64',
-          mode: 'NULLABLE',
-          description: 'Derived: properties.value, else properties.revenue, as a number; null when absent.',
-        },
-        value: (r) => eventValue(r.properties),
-      },
-    ],
   },
   {
     name: 'experiment_events',
     description:
-      'One row per (event, experiment) attribution, from the enricher (xp.events.enriched.v1 and xp.events.late.v1).',
+      'One row per (event, experiment) attribution, from the enricher (xp.events.enriched.v1; late ones flagged).',
     schema: 'enriched-event',
     rowId: (r: EnrichedEvent) => JSON.stringify([r.eventId, r.experimentKey]),
     partitionField: 'timestamp',

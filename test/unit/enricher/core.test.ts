@@ -5,7 +5,8 @@ import {
   phaseAt,
   type ExperimentView,
 } from '../../../services/enricher/experiments';
-import { attribute, eventValue } from '../../../services/enricher/join';
+import { attribute } from '../../../services/enricher/join';
+import { DedupeStore } from '../../../services/enricher/dedupe';
 import { firstExposure, type Assignment } from '../../../services/enricher/assignments';
 import { WindowStore, isLate, windowStart } from '../../../services/enricher/windows';
 import {
@@ -115,13 +116,28 @@ describe('join rule', () => {
     });
     expect(attribute(a, rephased, T0 + 6 * MIN)).toBeNull(); // new phase re-randomises
   });
+});
 
-  it('reads the event value from properties.value or revenue', () => {
-    expect(eventValue('{"value":3.5}')).toBe(3.5);
-    expect(eventValue('{"revenue":10}')).toBe(10);
-    expect(eventValue('{"value":"x"}')).toBeNull();
-    expect(eventValue('{}')).toBeNull();
-    expect(eventValue('{"value":')).toBeNull();
+describe('dedupe store', () => {
+  it('remembers an id for the horizon after its first copy arrived, then reclaims it', () => {
+    const d = new DedupeStore(10 * MIN);
+    d.remember('e', 'm1', T0);
+    expect(d.isCopy('e', 'm1', T0 + 10 * MIN - 1)).toBe(true);
+    expect(d.isCopy('x', 'm1', T0)).toBe(false); // exposures are another namespace
+    expect(d.isCopy('e', 'm1', T0 + 10 * MIN)).toBe(false); // past the horizon, even before the sweep
+    expect(d.expire(T0 + 10 * MIN)).toEqual([]); // its bucket is not wholly past the horizon yet
+    expect(d.expire(T0 + 11 * MIN)).toEqual([JSON.stringify(['d', 'e', 'm1'])]);
+    expect(d.size).toBe(0);
+  });
+
+  it('does not reclaim an id forgotten or remembered again in a later bucket', () => {
+    const d = new DedupeStore(MIN);
+    d.remember('e', 'a', T0);
+    d.remember('e', 'b', T0);
+    d.forget('e', 'a');
+    d.remember('e', 'b', T0 + 5 * MIN);
+    expect(d.expire(T0 + 3 * MIN)).toEqual([]);
+    expect(d.isCopy('e', 'b', T0 + 5 * MIN)).toBe(true);
   });
 });
 
@@ -156,6 +172,7 @@ const opts: ProcessorOptions = {
   partition: 0,
   windows: { sizeMs: MIN, graceMs: 30_000 },
   reorderMs: 5_000,
+  dedupeHorizonMs: 10 * MIN,
   topics,
 };
 
@@ -171,6 +188,7 @@ function ev(id: string, unitId: string, ts: number, event = 'click', value?: num
     originalTimestamp: null,
     sentAt: null,
     receivedAt: ts,
+    value: value ?? null,
     properties: value === undefined ? '{}' : JSON.stringify({ value }),
     traits: null,
     context: '{}',
@@ -330,6 +348,76 @@ describe('partition processor', () => {
     expect(p.meta).toMatchObject({ eventsNext: 2, exposuresNext: 1 });
   });
 
+  it('drops copies of a messageId within the horizon, whatever their timestamps', () => {
+    const first = ev('m1', 'u1', T0 + 1_000, 'buy', 4);
+    const retry = { ...first, timestamp: T0 + 1_039, sentAt: T0 + 5_000, receivedAt: T0 + 5_000 };
+    const afterHorizon = { ...first, receivedAt: T0 + 11 * MIN };
+    const out = runAll([first, retry, ev('tick', 'u0', T0 + 11 * MIN), afterHorizon], [xp('x1', 'u1', T0)]);
+    const clean = out.flatMap((o) => (o.kind === 'event' ? [o.value.messageId] : []));
+    // The copy 4 s later is dropped; one arriving after the 10 min horizon is new again.
+    expect(clean).toEqual(['m1', 'tick', 'm1']);
+    // Attributed once (the late re-sent copy finds the assignment expired).
+    expect(enriched(out).filter((e) => e.eventId === 'm1')).toHaveLength(1);
+    expect(aggregates(out).find((a) => a.metric === 'buy')).toMatchObject({ events: 1, valueSum: 4 });
+  });
+
+  it('deduplicates exposures apart from events and publishes them with their phase', () => {
+    const exps = table(experiment({ phases: [{ number: 3, start: T0 + MIN, end: null }] }));
+    const out = runAll(
+      [ev('x1', 'u1', T0 + 2 * MIN)], // an Experiment Viewed track event shares its exposure's id
+      [
+        xp('x0', 'u1', T0),
+        xp('x1', 'u1', T0 + MIN),
+        xp('x1', 'u1', T0 + MIN + 5),
+        xp('x2', 'u2', T0 + MIN, 'A', 'nope'),
+      ],
+      exps,
+    );
+    const clean = out.flatMap((o) => (o.kind === 'exposure' ? [o.value] : []));
+    expect(clean.map((x) => [x.messageId, x.phase, x.inRunningPhase])).toEqual([
+      ['x0', null, false],
+      ['x1', 3, true],
+      ['x2', null, false],
+    ]);
+    expect(out.filter((o) => o.kind === 'event')).toHaveLength(1);
+  });
+
+  it('remembers ids across a restore from the changelog, and tombstones them after the horizon', () => {
+    const p = new PartitionProcessor(opts, table(experiment()));
+    p.pushEvent({ offset: 0, value: ev('m1', 'u1', T0) });
+    p.run(ENDED);
+    const { changelog } = p.drain();
+    expect(changelog).toContainEqual({ key: JSON.stringify(['d', 'e', 'm1']), value: String(T0) });
+    const q = new PartitionProcessor(opts, table(experiment()), changelog);
+    q.pushEvent({ offset: 1, value: { ...ev('m1', 'u1', T0 + 20), receivedAt: T0 + 9 * MIN } });
+    q.pushEvent({ offset: 2, value: ev('later', 'u2', T0 + 12 * MIN) });
+    q.run(ENDED);
+    expect(q.counters.duplicateEvents).toBe(1);
+    expect(q.drain().changelog).toContainEqual({ key: JSON.stringify(['d', 'e', 'm1']), value: null });
+    expect(q.seen.size).toBe(1); // only 'later'
+  });
+
+  it('closes quiet windows when the idle partition follows the wall clock, and records the decision', () => {
+    const p = new PartitionProcessor(opts, table(experiment()));
+    p.pushExposure({ offset: 0, value: xp('x1', 'u1', T0) });
+    p.pushEvent({ offset: 0, value: ev('e1', 'u1', T0 + 1_000, 'buy', 2) });
+    p.run(ENDED);
+    expect(aggregates(p.drain().outputs)).toEqual([]); // stream time T0+1s: nothing closes
+    expect(p.advanceIdle(T0 + MIN + 29_999)).toBeNull(); // [T0, T0+1m) needs the watermark at T0+1m
+    const decision = p.advanceIdle(T0 + MIN + 30_000);
+    expect(decision).toEqual({
+      partition: 0,
+      eventsNext: 1,
+      exposuresNext: 1,
+      streamTime: T0 + MIN + 30_000,
+    });
+    expect(aggregates(p.drain().outputs)).toEqual([
+      expect.objectContaining({ metric: 'buy', events: 1, valueSum: 2 }),
+      expect.objectContaining({ metric: null, exposedUnits: 1 }),
+    ]);
+    expect(p.advanceIdle(T0 + 10 * MIN)).toBeNull(); // nothing left to close: no decision
+  });
+
   it('ignores re-delivered offsets', () => {
     const p = new PartitionProcessor(opts, table(experiment()));
     expect(p.pushEvent({ offset: 5, value: ev('e', 'u', T0) })).toBe(true);
@@ -355,6 +443,15 @@ describe('partition processor', () => {
       const unit = `u${Math.floor(rnd() * 50)}`;
       if (rnd() < 0.3) exposures.push(xp(`x${i}`, unit, t, rnd() < 0.97 ? 'A' : 'B'));
       else events.push(ev(`e${i}`, unit, t, rnd() < 0.5 ? 'buy' : 'view', Math.floor(rnd() * 10)));
+      // Client retries: a copy a little later, re-sent with a new sentAt (a shifted timestamp).
+      if (rnd() < 0.05 && events.length > 0) {
+        const original = events[events.length - 1]!;
+        events.push({
+          ...original,
+          timestamp: original.timestamp + 37,
+          receivedAt: original.receivedAt + 2_000,
+        });
+      }
     }
     const exps = table(experiment({ attributionWindowMs: 3 * MIN }));
     const reference = runAll(events, exposures, exps);
