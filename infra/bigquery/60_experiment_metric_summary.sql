@@ -1,46 +1,27 @@
--- Per experiment, variant and metric: everything a t-test or z-test needs.
---   units              exposed units of the variant (the denominator; zeros included)
---   converted_units    units with at least one event of the metric
---   events, events_sum_squares   sum over units of the per-unit event count, and of its square
---   value_sum, value_sum_squares sum over units of the per-unit value, and of its square
--- Every metric seen in an experiment gets a row for every variant, zeros included.
-WITH exposed AS (
-  SELECT experiment_key, variation_id, exposed_units AS units
-  FROM `${dataset}.experiment_variant_exposures`
-),
-metrics AS (
-  SELECT DISTINCT experiment_key, metric
-  FROM `${dataset}.experiment_unit_metrics`
-),
-per_variant AS (
-  SELECT
-    experiment_key,
-    variation_id,
-    metric,
-    COUNT(*) AS converted_units,
-    SUM(events) AS events,
-    SUM(events * events) AS events_sum_squares,
-    SUM(value) AS value_sum,
-    SUM(value * value) AS value_sum_squares
-  FROM `${dataset}.experiment_unit_metrics`
-  GROUP BY experiment_key, variation_id, metric
-)
+-- Per experiment, phase, variant and declared metric: the sufficient statistics the results
+-- service (and any t-test or z-test) needs, summed over the variant's units, zeros included.
+-- No statistics here: they are computed in one place, the results service.
+--   units                       units analysed (the denominator)
+--   units_in_progress           of which still inside their attribution window: counted with
+--                               what they did so far ("to date", as GrowthBook does by default)
+--   converted_units             units with at least one event of the metric
+--   value_sum, value_sum_squares          sum over units of the unit's value, and of its square
+--   events_sum, events_sum_squares        sum over units of the unit's event count, and its square
+--   value_events_sum            sum over units of value_sum x events (ratio metrics, delta method)
 SELECT
-  x.experiment_key,
-  x.variation_id,
-  m.metric,
-  x.units,
-  COALESCE(p.converted_units, 0) AS converted_units,
-  COALESCE(p.events, 0) AS events,
-  COALESCE(p.events_sum_squares, 0) AS events_sum_squares,
-  COALESCE(p.value_sum, 0) AS value_sum,
-  COALESCE(p.value_sum_squares, 0) AS value_sum_squares,
-  SAFE_DIVIDE(COALESCE(p.converted_units, 0), x.units) AS conversion_rate,
-  SAFE_DIVIDE(COALESCE(p.value_sum, 0), x.units) AS value_per_unit
-FROM exposed AS x
-JOIN metrics AS m
-  ON m.experiment_key = x.experiment_key
-LEFT JOIN per_variant AS p
-  ON p.experiment_key = x.experiment_key
-  AND p.variation_id = x.variation_id
-  AND p.metric = m.metric
+  experiment_key,
+  phase,
+  variation_id,
+  metric,
+  ANY_VALUE(aggregation) AS aggregation,
+  ANY_VALUE(role) AS role,
+  COUNT(*) AS units,
+  COUNTIF(window_ends_at > CURRENT_TIMESTAMP()) AS units_in_progress,
+  COUNTIF(events > 0) AS converted_units,
+  SUM(value) AS value_sum,
+  SUM(value * value) AS value_sum_squares,
+  SUM(events) AS events_sum,
+  SUM(events * events) AS events_sum_squares,
+  SUM(value_sum * events) AS value_events_sum
+FROM `${dataset}.experiment_unit_metrics`
+GROUP BY experiment_key, phase, variation_id, metric

@@ -8,8 +8,8 @@
 //                                periods the experiment ran (ISO times); a new phase re-randomises,
 //                                so assignments are kept per phase
 //   attributionWindowHours       how long after first exposure a unit's events are attributed
-//   primaryMetrics[].event, guardrailMetrics[].event
-//                                events aggregated per window (all events when both are empty)
+//   primaryMetrics[].event, secondaryMetrics[].event, guardrailMetrics[].event
+//                                events aggregated per window (all events when none is declared)
 // Everything else in the snapshot is ignored, so the registry may add fields freely.
 
 import type { RegistryChange } from '../common/records';
@@ -75,7 +75,7 @@ export function parseExperiment(snapshot: string): ExperimentView {
     typeof doc.attributionWindowHours === 'number' && doc.attributionWindowHours > 0
       ? doc.attributionWindowHours
       : DEFAULT_ATTRIBUTION_HOURS;
-  const metricEvents = [doc.primaryMetrics, doc.guardrailMetrics].flatMap((list) =>
+  const metricEvents = [doc.primaryMetrics, doc.secondaryMetrics, doc.guardrailMetrics].flatMap((list) =>
     Array.isArray(list)
       ? (list as Record<string, unknown>[]).flatMap((m) => (typeof m.event === 'string' ? [m.event] : []))
       : [],

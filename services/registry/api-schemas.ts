@@ -130,6 +130,7 @@ export const experimentBodySchema = z.strictObject({
   flagKey: entityKey.nullable().default(null),
   environment: z.string().min(1).default('production'),
   primaryMetrics: z.array(metricSchema).default([]),
+  secondaryMetrics: z.array(metricSchema).default([]),
   guardrailMetrics: z.array(metricSchema).default([]),
   variants: z.array(experimentVariantSchema).default([]),
   trafficCoverage: z.number().min(0).max(1).default(1),
@@ -192,9 +193,15 @@ export const newPhaseSchema = z.strictObject({
 
 export const ROLES = ['viewer', 'editor', 'admin', 'sdk'] as const;
 export type Role = (typeof ROLES)[number];
+const identityName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}$/, 'letters, digits, _ . @ - only');
+
 export const tokenBodySchema = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}$/, 'letters, digits, _ . @ - only'),
+  name: identityName,
   role: z.enum(ROLES),
+  /** The person or service the token belongs to; the token's name when absent. */
+  identity: identityName.optional(),
+  /** person (may approve) or service; sdk tokens are always services. */
+  kind: z.enum(['person', 'service']).optional(),
 });
 
 export const keyParams = z.strictObject({ key: entityKey });

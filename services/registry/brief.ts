@@ -19,9 +19,13 @@ export function renderBrief(exp: Experiment, history: AuditEntry[]): string {
   push('## Metrics', '', '| role | event | aggregation |', '| --- | --- | --- |');
   for (const m of exp.primaryMetrics)
     push(`| primary | ${esc(m.name ?? m.event)} (\`${m.event}\`) | ${m.aggregation} |`);
+  // Stored experiments from before secondary metrics existed have none.
+  for (const m of exp.secondaryMetrics ?? [])
+    push(`| secondary | ${esc(m.name ?? m.event)} (\`${m.event}\`) | ${m.aggregation} |`);
   for (const m of exp.guardrailMetrics)
     push(`| guardrail | ${esc(m.name ?? m.event)} (\`${m.event}\`) | ${m.aggregation} |`);
-  if (exp.primaryMetrics.length + exp.guardrailMetrics.length === 0) push('| — | — | — |');
+  if (exp.primaryMetrics.length + (exp.secondaryMetrics ?? []).length + exp.guardrailMetrics.length === 0)
+    push('| — | — | — |');
   push(`\nAttribution window: ${exp.attributionWindowHours} hours after first exposure.`, '');
   push('## Audience', '');
   push(`- Flag: ${exp.flagKey ? `\`${exp.flagKey}\`` : '_not wired yet_'} in ${exp.environment}`);

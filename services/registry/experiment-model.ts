@@ -21,6 +21,12 @@ export interface Experiment extends ExperimentBody {
   seed: string;
   status: ExperimentStatus;
   approval: { by: string; at: string; comment: string | null } | null;
+  /**
+   * The identity that created the experiment or last changed its design (any definition
+   * field but name, description and tags); it may not approve. Absent on experiments
+   * stored before identities existed.
+   */
+  designChangedBy?: string;
   phases: Phase[];
   decision: Decision | null;
   summary: string | null;
@@ -37,6 +43,7 @@ export const DEFINITION_FIELDS = [
   'flagKey',
   'environment',
   'primaryMetrics',
+  'secondaryMetrics',
   'guardrailMetrics',
   'variants',
   'trafficCoverage',
@@ -50,12 +57,13 @@ export const DEFINITION_FIELDS = [
 ] as const satisfies readonly (keyof Experiment)[];
 export type DefinitionField = (typeof DEFINITION_FIELDS)[number];
 
-export function newExperiment(body: ExperimentBody): Experiment {
+export function newExperiment(body: ExperimentBody, createdBy: string): Experiment {
   return {
     ...body,
     seed: body.seed ?? body.key,
     status: 'draft',
     approval: null,
+    designChangedBy: createdBy,
     phases: [],
     decision: null,
     summary: null,

@@ -32,7 +32,14 @@ export function viewDefinitions(projectId: string, datasetId: string, dir = view
     }));
 }
 
-/** Creates or replaces every view; returns their names. */
+/** Views of earlier versions, dropped at install: their logic moved (attribution to the enricher, statistics to the results service). */
+const RETIRED_VIEWS = [
+  'experiment_unit_metric_days',
+  'experiment_metric_daily_cumulative',
+  'experiment_results',
+];
+
+/** Creates or replaces every view and drops retired ones; returns the names installed. */
 export async function installViews(
   bq: BigQuery,
   projectId: string,
@@ -40,6 +47,12 @@ export async function installViews(
   dir?: string,
 ): Promise<string[]> {
   const views = viewDefinitions(projectId, datasetId, dir);
+  for (const name of RETIRED_VIEWS) {
+    // Only views: experiment_results is now the results service's table.
+    const table = bq.dataset(datasetId, { projectId }).table(name);
+    const [exists] = await table.exists();
+    if (exists && (await table.getMetadata())[0].type === 'VIEW') await table.delete();
+  }
   for (const v of views) {
     await runQuery(bq, `CREATE OR REPLACE VIEW \`${projectId}.${datasetId}.${v.name}\` AS\n${v.sql}`);
   }

@@ -9,16 +9,18 @@ import { startContainers } from './containers';
  */
 export default async function globalSetup(): Promise<void> {
   // Tests that run a service as a child process (kill -9, restarts) use dist/: build it once
-  // here (incremental, so a fresh `make build` makes this quick).
+  // here (incremental, so a fresh `make build` makes this quick). XP_TEST_SKIP_BUILD=1 skips it
+  // for suites that spawn no service.
   const root = join(__dirname, '..', '..', '..');
-  execFileSync(
-    process.execPath,
-    [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
-    {
-      cwd: root,
-      stdio: 'inherit',
-    },
-  );
+  if (process.env.XP_TEST_SKIP_BUILD !== '1')
+    execFileSync(
+      process.execPath,
+      [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+      {
+        cwd: root,
+        stdio: 'inherit',
+      },
+    );
   const mode = process.env.XP_TEST_STACK ?? (dockerEngineReachable() ? 'testcontainers' : 'local');
   if (mode === 'testcontainers') {
     Object.assign(process.env, await startContainers());
