@@ -13,6 +13,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { z } from 'zod';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../common/logger';
+import { duplicateKey, stringProblem, textProblem } from '../common/strict-json';
 import { registerOpsRoutes, type ReadinessCheck } from '../common/ops-server';
 import type { TokenStore } from './auth';
 import type { RegistryConfig } from './config';
@@ -56,6 +57,17 @@ export class RequestValidationError extends Error {
   }
 }
 
+/** PostgreSQL SQLSTATEs that mean the input cannot be stored as data (not a server fault). */
+const PG_INPUT_ERRORS: Record<string, string> = {
+  '22P05': 'a character (such as U+0000) that text and jsonb cannot hold',
+  '22021': 'a byte sequence that is not valid UTF-8',
+  '22P02': 'a value of the wrong form for its column',
+  '22003': 'a number out of range',
+  '22007': 'an invalid date or time',
+  '22008': 'a date or time out of range',
+  '54001': 'a value nested too deeply',
+};
+
 export function problemsOf(error: z.ZodError): FieldProblem[] {
   return error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
 }
@@ -82,6 +94,50 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 
+  // JSON bodies: Fastify's parser (prototype-poisoning checks), then what PostgreSQL would
+  // refuse with a 500 (NUL, lone surrogates) or JSON.parse would change silently (1e400 as
+  // null, the last of duplicate keys): 400 with the field path instead.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    parseJson(request, body as string, (err: Error | null, value?: unknown) => {
+      if (err) return done(err, undefined);
+      const text = body as string;
+      const duplicate = typeof value === 'object' && value !== null ? duplicateKey(text) : null;
+      if (duplicate) {
+        return done(
+          new RequestValidationError([
+            {
+              path: '',
+              message: `duplicate key ${JSON.stringify(duplicate.key.slice(0, 64))} at position ${duplicate.position}`,
+            },
+          ]),
+          undefined,
+        );
+      }
+      const problem = textProblem(value, { noNul: true });
+      if (problem) return done(new RequestValidationError([problem]), undefined);
+      done(null, value);
+    });
+  });
+  // The same for the query string and path parameters (`?actor=a%00b`).
+  app.addHook('onRequest', async (request) => {
+    for (const [part, values] of [
+      ['querystring', request.query],
+      ['params', request.params],
+    ] as const) {
+      for (const [name, v] of Object.entries((values ?? {}) as Record<string, unknown>)) {
+        for (const item of Array.isArray(v) ? v : [v]) {
+          const bad = typeof item === 'string' ? stringProblem(item, { noNul: true }) : null;
+          if (bad) {
+            const error = new RequestValidationError([{ path: name, message: bad }]);
+            (error as unknown as { validationContext: string }).validationContext = part;
+            throw error;
+          }
+        }
+      }
+    }
+  });
+
   app.setErrorHandler((err: FastifyError | HttpError | RequestValidationError, request, reply) => {
     if (err instanceof HttpError) {
       return reply.code(err.statusCode).send({ error: err.code, message: err.message, details: err.details });
@@ -92,6 +148,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         error: 'validation_failed',
         message: `invalid ${where}: ${err.message}`,
         details: err.problems,
+      });
+    }
+    // A backstop: input PostgreSQL refuses as data is the client's error, not ours.
+    const pgCode = (err as { code?: unknown }).code;
+    if (typeof pgCode === 'string' && pgCode in PG_INPUT_ERRORS) {
+      return reply.code(400).send({
+        error: 'invalid_input',
+        message: `the database cannot store this input: ${PG_INPUT_ERRORS[pgCode]}`,
       });
     }
     const status = (err as FastifyError).statusCode ?? 500;

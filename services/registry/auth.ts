@@ -4,9 +4,18 @@ import type { Role } from './api-schemas';
 import type { Pool } from './db';
 import { HttpError } from './errors';
 
-/** Who made a request: the token's name is the actor recorded in the log (never the token). */
+/** Whether an identity is a person (may approve) or a service (SDK back ends, automation). */
+export type IdentityKind = 'person' | 'service';
+
+/**
+ * Who made a request: the token's name, and the identity (person or service) the token
+ * belongs to. The identity is the actor recorded in the log and compared by approval guards.
+ */
 export interface Principal {
+  /** The token's own name (one identity may hold several tokens). */
   name: string;
+  identity: string;
+  kind: IdentityKind;
   role: Role;
 }
 
@@ -58,7 +67,7 @@ export class TokenStore {
     const hit = this.cache.get(hash);
     if (hit && hit.until > now) return hit.principal;
     const { rows } = await this.pool.query<Principal>(
-      'SELECT name, role FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL',
+      'SELECT name, identity, kind, role FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL',
       [hash],
     );
     const principal = rows[0] ?? null;
@@ -76,7 +85,8 @@ export class TokenStore {
   /** The local-stack bootstrap admin: created, or re-keyed when the configured token changed. */
   async ensureBootstrap(token: string): Promise<void> {
     await this.pool.query(
-      `INSERT INTO api_tokens (name, role, token_hash, created_by) VALUES ($1, 'admin', $2, 'bootstrap')
+      `INSERT INTO api_tokens (name, identity, kind, role, token_hash, created_by)
+       VALUES ($1, $1, 'service', 'admin', $2, 'bootstrap')
        ON CONFLICT (name) DO UPDATE SET token_hash = EXCLUDED.token_hash, role = 'admin', revoked_at = NULL`,
       [BOOTSTRAP_TOKEN_NAME, hashToken(token)],
     );

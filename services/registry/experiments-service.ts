@@ -18,17 +18,27 @@ import {
   type ExperimentVariant,
 } from './experiment-model';
 import { conditionProblems } from './flag-rules';
-import { editProblems, unmetGuards } from './lifecycle-rules';
+import { COSMETIC_FIELDS, editProblems, unmetGuards } from './lifecycle-rules';
 import { existingKeys } from './routes/helpers';
 import { load, update, type Stored } from './store';
 
 /** Problems with an experiment definition that are about references and configuration. */
 export async function experimentReferenceProblems(
   client: PoolClient,
-  body: Pick<ExperimentBody, 'targeting' | 'environment'>,
+  body: Pick<ExperimentBody, 'targeting' | 'environment' | 'owner'>,
   environments: readonly string[],
 ): Promise<FieldProblem[]> {
   const problems: FieldProblem[] = [];
+  // Owners are identities, so approval guards can tell them apart from the approver.
+  const { rowCount } = await client.query('SELECT 1 FROM api_tokens WHERE identity = $1 LIMIT 1', [
+    body.owner,
+  ]);
+  if (!rowCount) {
+    problems.push({
+      path: 'owner',
+      message: `unknown identity "${body.owner}": an owner is a person or service that holds a token`,
+    });
+  }
   if (!environments.includes(body.environment)) {
     problems.push({
       path: 'environment',
@@ -61,6 +71,7 @@ export async function editExperiment(
   const next: Experiment = { ...current.doc, ...merged, seed: merged.seed ?? current.doc.seed };
   const fields = changedFields(current.doc, next);
   if (fields.length === 0) return current;
+  if (fields.some((f) => !COSMETIC_FIELDS.includes(f))) next.designChangedBy = actor;
   const refused = editProblems(current.doc, fields);
   if (refused.length > 0) {
     throw conflict('frozen', `cannot edit ${current.key}: ${refused.join('; ')}`, { unmet: refused });
@@ -91,7 +102,8 @@ export async function transitionExperiment(
     [exp.key],
   );
   const unmet = unmetGuards(exp, req.to, {
-    actor: principal.name,
+    actor: principal.identity,
+    actorKind: principal.kind,
     flag: flag?.doc ?? null,
     running: running.map((r) => ({ key: r.doc.key, layer: r.doc.layer })),
     decision: req.decision,
@@ -116,7 +128,7 @@ export async function transitionExperiment(
       next.approval = null;
       break;
     case 'approved':
-      next.approval = { by: principal.name, at: now, comment: req.comment ?? null };
+      next.approval = { by: principal.identity, at: now, comment: req.comment ?? null };
       break;
     case 'running':
       next.phases = [
@@ -127,14 +139,14 @@ export async function transitionExperiment(
           variants: exp.variants,
           trafficCoverage: exp.trafficCoverage,
           reason: req.comment ?? 'start',
-          startedBy: principal.name,
+          startedBy: principal.identity,
         },
       ];
-      await syncFlagRule(client, flag!, next, principal.name, 'started');
+      await syncFlagRule(client, flag!, next, principal.identity, 'started');
       break;
     case 'stopped':
       next.phases = endCurrentPhase(exp, now);
-      if (flag) await syncFlagRule(client, flag, next, principal.name, 'stopped');
+      if (flag) await syncFlagRule(client, flag, next, principal.identity, 'stopped');
       break;
     case 'concluded':
       next.decision = req.decision ?? null;
@@ -142,7 +154,7 @@ export async function transitionExperiment(
       break;
   }
   return update(client, 'experiment', current, next, {
-    actor: principal.name,
+    actor: principal.identity,
     action: `transitioned:${req.to}`,
   });
 }
@@ -171,11 +183,13 @@ export async function startPhase(
   const previous = currentPhase(exp);
   const next: Experiment = {
     ...exp,
+    designChangedBy: principal.identity,
     variants: req.variants ?? exp.variants,
     trafficCoverage: req.trafficCoverage ?? exp.trafficCoverage,
   };
   const unmet = unmetGuards({ ...next, status: 'approved' }, 'running', {
-    actor: principal.name,
+    actor: principal.identity,
+    actorKind: principal.kind,
     flag: flag?.doc ?? null,
     running: [],
     now: new Date(),
@@ -192,12 +206,12 @@ export async function startPhase(
       variants: next.variants,
       trafficCoverage: next.trafficCoverage,
       reason: req.reason,
-      startedBy: principal.name,
+      startedBy: principal.identity,
     },
   ];
-  await syncFlagRule(client, flag!, next, principal.name, `phase:${next.phases.length - 1}`);
+  await syncFlagRule(client, flag!, next, principal.identity, `phase:${next.phases.length - 1}`);
   return update(client, 'experiment', current, next, {
-    actor: principal.name,
+    actor: principal.identity,
     action: `new_phase:${currentPhase(next)!.number}`,
   });
 }

@@ -122,7 +122,11 @@ export function conditionProblems(cond: { operator: string; value?: unknown }, p
   }
   if (operator === 'regex' && (typeof value !== 'string' || !isUsableRegex(value))) {
     return [
-      { path: `${path}.value`, message: 'must be a valid regular expression of at most 256 characters' },
+      {
+        path: `${path}.value`,
+        message:
+          'must be a regular expression in RE2 syntax (no backreferences or lookaround, so it matches in linear time) of at most 256 characters',
+      },
     ];
   }
   return [];

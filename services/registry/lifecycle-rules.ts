@@ -22,8 +22,10 @@ export const TRANSITIONS: Record<ExperimentStatus, readonly ExperimentStatus[]> 
 };
 
 export interface GuardContext {
-  /** Name of the token asking for the transition. */
+  /** The identity (person or service) asking for the transition. */
   actor: string;
+  /** Only people approve; services (automation, SDK back ends) do not. */
+  actorKind: 'person' | 'service';
   /** The flag named by experiment.flagKey, if it exists. */
   flag: Flag | null;
   /** Other running experiments (their key and layer), for mutual exclusion. */
@@ -49,6 +51,14 @@ export function unmetGuards(exp: Experiment, to: ExperimentStatus, ctx: GuardCon
       const unmet = definitionProblems(exp);
       if (ctx.actor === exp.owner) {
         unmet.push(`approval must come from someone other than the owner (${exp.owner})`);
+      }
+      if (exp.designChangedBy !== undefined && ctx.actor === exp.designChangedBy && ctx.actor !== exp.owner) {
+        unmet.push(
+          `approval must come from someone other than whoever last changed the design (${exp.designChangedBy})`,
+        );
+      }
+      if (ctx.actorKind !== 'person') {
+        unmet.push(`approval must come from a person; ${ctx.actor} is a service`);
       }
       return unmet;
     }
@@ -122,6 +132,8 @@ function wiringProblems(exp: Experiment, ctx: GuardContext): string[] {
 }
 
 const ALWAYS_EDITABLE: readonly DefinitionField[] = ['name', 'description', 'tags'];
+/** Fields that describe an experiment without changing its design (a reviewer may fix them). */
+export const COSMETIC_FIELDS = ALWAYS_EDITABLE;
 
 /**
  * Why changing `fields` is refused in the experiment's current status (empty: allowed).

@@ -62,7 +62,14 @@ export function parseConfig(text: string, environments: readonly string[]): Conf
       })),
     );
   }
-  const raw = documentSchema.safeParse(doc.toJS() ?? {});
+  let js: unknown;
+  try {
+    // maxAliasCount bounds alias expansion: a "billion laughs" document throws here.
+    js = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    throw new ConfigParseError([{ path: '', message: (err as Error).message }]);
+  }
+  const raw = documentSchema.safeParse(js ?? {});
   if (!raw.success) throw new ConfigParseError(raw.error.issues.map(issueToProblem([])));
   const problems: FieldProblem[] = [];
   const out: ConfigSet = { segments: [], flags: [], experiments: [] };

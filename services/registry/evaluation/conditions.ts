@@ -2,6 +2,7 @@
 // malformed condition makes the condition false; nothing here throws. Comparisons are
 // strict (no coercion between strings, numbers and booleans) so every SDK agrees.
 
+import { RE2JS } from 're2js';
 import type { Condition, ContextValue, EvaluationContext, Segment } from './model';
 import { compareSemver } from './semver';
 
@@ -109,12 +110,14 @@ function semverDiff(actual: ContextValue, expected: unknown): number | null {
   return compareSemver(actual, expected);
 }
 
-// JavaScript regexes backtrack and cannot be interrupted, so bound both sides: long
-// patterns are refused and long subjects never match. The API layer rejects such patterns
-// up front; these limits keep a bad payload from stalling an SDK.
+// Regex conditions run on RE2JS, a pure-JavaScript port of RE2: matching is linear in the
+// subject's length whatever the pattern (no backtracking), so `^(a+)+$` cannot stall a
+// server or an SDK. RE2 syntax has no backreferences or lookaround; such patterns do not
+// compile and the API refuses them. Pure JavaScript, no Node built-ins, so this core can
+// run in browsers. The length bounds keep the cost of one evaluation small and fixed.
 export const MAX_REGEX_PATTERN_LENGTH = 256;
 export const MAX_REGEX_SUBJECT_LENGTH = 1024;
-const regexCache = new Map<string, RegExp | null>();
+const regexCache = new Map<string, RE2JS | null>();
 const REGEX_CACHE_LIMIT = 1000;
 
 function matchesRegex(pattern: string, subject: string): boolean {
@@ -125,7 +128,8 @@ function matchesRegex(pattern: string, subject: string): boolean {
     if (regexCache.size >= REGEX_CACHE_LIMIT) regexCache.clear();
     regexCache.set(pattern, re);
   }
-  return re !== null && re.test(subject);
+  // find(): a match anywhere, as RegExp#test; anchors say otherwise.
+  return re !== null && re.matcher(subject).find();
 }
 
 /** Whether a regex condition with this pattern can ever match (for the API's validation). */
@@ -133,11 +137,10 @@ export function isUsableRegex(pattern: string): boolean {
   return compile(pattern) !== null;
 }
 
-function compile(pattern: string): RegExp | null {
+function compile(pattern: string): RE2JS | null {
   if (pattern.length > MAX_REGEX_PATTERN_LENGTH) return null;
   try {
-    // No g or y flag: test() stays stateless, so one cached instance serves every call.
-    return new RegExp(pattern, 'u');
+    return RE2JS.compile(pattern);
   } catch {
     return null;
   }

@@ -71,7 +71,7 @@ export function configAsCodeRoutes(app: FastifyInstance, deps: AppDeps): void {
           throw badRequest(`invalid configuration: ${err.message}`, err.problems);
         throw err;
       }
-      const actor = principalOf(request).name;
+      const actor = principalOf(request).identity;
       let plan: ImportPlan | undefined;
       const client = await pool.connect();
       try {
@@ -143,7 +143,7 @@ async function applyImport(
       const { key: _k, ...definition } = e;
       await editExperiment(client, current, definition, actor);
     } else {
-      await insert(client, 'experiment', e.key, newExperiment(e), meta('created'));
+      await insert(client, 'experiment', e.key, newExperiment(e, actor), meta('created'));
     }
   }
   return plan;

@@ -60,7 +60,8 @@ export function experimentRoutes(app: FastifyInstance, deps: AppDeps): void {
       const body = request.body as ExperimentBody;
       const stored = await withTransaction(pool, async (client) => {
         failIfProblems('experiment', await experimentReferenceProblems(client, body, environments));
-        return insert(client, 'experiment', body.key, newExperiment(body), meta(request, 'created'));
+        const created = newExperiment(body, principalOf(request).identity);
+        return insert(client, 'experiment', body.key, created, meta(request, 'created'));
       });
       return withEtag(reply, stored).code(201).send(present(stored));
     },
@@ -99,7 +100,7 @@ export function experimentRoutes(app: FastifyInstance, deps: AppDeps): void {
         checkVersion(current, expected);
         const merged = { ...current.doc, ...patch };
         failIfProblems('experiment', await experimentReferenceProblems(client, merged, environments));
-        return editExperiment(client, current, patch, principalOf(request).name);
+        return editExperiment(client, current, patch, principalOf(request).identity);
       });
       return withEtag(reply, stored).send(present(stored));
     },

@@ -11,7 +11,7 @@ export function withEtag<T extends object>(reply: FastifyReply, stored: Stored<T
 }
 
 export function meta(request: FastifyRequest, action: string): ChangeMeta {
-  return { actor: principalOf(request).name, action };
+  return { actor: principalOf(request).identity, action };
 }
 
 export function versionOf(request: FastifyRequest): number | undefined {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { AppDeps } from '../app';
 import { tokenBodySchema } from '../api-schemas';
 import { authorize, generateToken, hashToken, principalOf } from '../auth';
-import { conflict, notFound } from '../errors';
+import { badRequest, conflict, notFound } from '../errors';
 
 const tags = ['tokens'];
 
@@ -18,15 +18,21 @@ export function tokenRoutes(app: FastifyInstance, deps: AppDeps): void {
       const { rows } = await pool.query<{
         id: string;
         name: string;
+        identity: string;
+        kind: string;
         role: string;
         created_by: string;
         created_at: Date;
         revoked_at: Date | null;
-      }>('SELECT id, name, role, created_by, created_at, revoked_at FROM api_tokens ORDER BY id');
+      }>(
+        'SELECT id, name, identity, kind, role, created_by, created_at, revoked_at FROM api_tokens ORDER BY id',
+      );
       return {
         tokens: rows.map((r) => ({
           id: Number(r.id),
           name: r.name,
+          identity: r.identity,
+          kind: r.kind,
           role: r.role,
           createdBy: r.created_by,
           createdAt: r.created_at.toISOString(),
@@ -43,14 +49,29 @@ export function tokenRoutes(app: FastifyInstance, deps: AppDeps): void {
       schema: { tags, summary: 'Create a token; the secret is in this response only', body: tokenBodySchema },
     },
     async (request, reply) => {
-      const { name, role } = request.body as z.infer<typeof tokenBodySchema>;
+      const body = request.body as z.infer<typeof tokenBodySchema>;
+      const { name, role } = body;
+      const identity = body.identity ?? name;
+      if (role === 'sdk' && body.kind === 'person') {
+        throw badRequest('an sdk token belongs to a service', [
+          { path: 'kind', message: 'must be service for role sdk' },
+        ]);
+      }
+      const kind = body.kind ?? (role === 'sdk' ? 'service' : 'person');
       const token = generateToken();
       try {
         const { rows } = await pool.query<{ id: string }>(
-          'INSERT INTO api_tokens (name, role, token_hash, created_by) VALUES ($1, $2, $3, $4) RETURNING id',
-          [name, role, hashToken(token), principalOf(request).name],
+          // One identity is one kind: a person's tokens cannot make them a service, or back.
+          `INSERT INTO api_tokens (name, identity, kind, role, token_hash, created_by)
+           SELECT $1, $2, $3, $4, $5, $6
+           WHERE NOT EXISTS (SELECT 1 FROM api_tokens WHERE identity = $2 AND kind <> $3)
+           RETURNING id`,
+          [name, identity, kind, role, hashToken(token), principalOf(request).identity],
         );
-        return reply.code(201).send({ id: Number(rows[0]!.id), name, role, token });
+        if (rows.length === 0) {
+          throw conflict('identity_kind', `identity "${identity}" exists as another kind than ${kind}`);
+        }
+        return reply.code(201).send({ id: Number(rows[0]!.id), name, identity, kind, role, token });
       } catch (err) {
         if ((err as { code?: string }).code === '23505')
           throw conflict('already_exists', `a token named "${name}" exists`);

@@ -56,7 +56,10 @@ describe('configuration as code and the xp CLI', () => {
     for (let i = 0; i < 2; i++) {
       const db = await createTestDatabase();
       dbs.push(db);
-      registries.push(await startTestRegistry(testEnv(db)));
+      const registry = await startTestRegistry(testEnv(db));
+      registries.push(registry);
+      // Experiment owners are identities: alice exists in both registries.
+      await client(registry.url, ADMIN_TOKEN)('POST', '/v1/tokens', { name: 'alice', role: 'editor' });
     }
   });
   afterAll(async () => {

@@ -134,7 +134,10 @@ experiments:
 
   it('round-trips: export, parse, export gives the same text and the same entities', () => {
     const set = parseConfig(full, ENVS);
-    const experiments = set.experiments.map((e) => ({ ...newExperiment(e), status: 'running' as const }));
+    const experiments = set.experiments.map((e) => ({
+      ...newExperiment(e, 'alice'),
+      status: 'running' as const,
+    }));
     const text = exportConfig({ segments: set.segments, flags: set.flags, experiments });
     // Governance state stays out of the file.
     expect(text).not.toMatch(/status|phases|approval/);
@@ -144,7 +147,10 @@ experiments:
     const reExported = exportConfig({
       segments: again.segments,
       flags: again.flags,
-      experiments: again.experiments.map((e) => ({ ...newExperiment(e), status: 'running' as const })),
+      experiments: again.experiments.map((e) => ({
+        ...newExperiment(e, 'alice'),
+        status: 'running' as const,
+      })),
     });
     expect(reExported).toBe(text);
     // Importing the export over the same state changes nothing.
@@ -154,7 +160,10 @@ experiments:
 
   it('plans creates, updates with a diff, and refuses frozen changes', () => {
     const set = parseConfig(full, ENVS);
-    const running = set.experiments.map((e) => ({ ...newExperiment(e), status: 'running' as const }));
+    const running = set.experiments.map((e) => ({
+      ...newExperiment(e, 'alice'),
+      status: 'running' as const,
+    }));
     const edited = YAML.parse(
       exportConfig({ segments: set.segments, flags: set.flags, experiments: running }),
     );

@@ -173,6 +173,38 @@ describe('conditions', () => {
     expect([1, 2, 3].map(() => regex('b', 'abc'))).toEqual([true, true, true]);
   });
 
+  it('evaluates regexes in linear time, even the catastrophic-backtracking classics', () => {
+    const regex = (value: string, attr: string) =>
+      matchesCondition({ attribute: 'a', operator: 'regex', value }, { a: attr });
+    // Each takes seconds to years on a backtracking engine with these subjects
+    // (`^(a+)+$` on 27 a's and a "!" blocked the registry 3.9 s, doubling per character).
+    const catastrophic: [string, string][] = [
+      ['^(a+)+$', `${'a'.repeat(1000)}!`],
+      ['^(a|a)*$', `${'a'.repeat(1000)}!`],
+      ['^(a|aa)+$', `${'a'.repeat(1000)}!`],
+      ['(x+x+)+y', 'x'.repeat(1024)],
+      ['^(\\w+\\s?)*$', `${'word '.repeat(200)}!`],
+      [
+        '^([a-zA-Z0-9])(([\\-.]|[_]+)?([a-zA-Z0-9]+))*(@){1}[a-z0-9]+[.]{1}(([a-z]{2,3})|([a-z]{2,3}[.]{1}[a-z]{2,3}))$',
+        `${'a'.repeat(1000)}!`,
+      ],
+      ['(.*a){20}', 'a'.repeat(1000)],
+    ];
+    const started = performance.now();
+    for (const [pattern, subject] of catastrophic) {
+      expect(isUsableRegex(pattern)).toBe(true);
+      regex(pattern, subject);
+    }
+    // Generous for a shared 2-core machine; a backtracking engine would not finish at all.
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(regex('^(a+)+$', 'aaaa')).toBe(true);
+    expect(regex('^(a+)+$', 'aaa!')).toBe(false);
+    // What RE2 cannot do in linear time it does not accept: the API refuses these patterns.
+    expect(isUsableRegex('(a)\\1')).toBe(false);
+    expect(isUsableRegex('(?=a)a')).toBe(false);
+    expect(isUsableRegex('(?<!a)b')).toBe(false);
+  });
+
   it('orders semver prereleases as semver.org §11 does', () => {
     const ordered = [
       '1.0.0-alpha',

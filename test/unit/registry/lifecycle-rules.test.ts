@@ -32,12 +32,14 @@ function experiment(overrides: Partial<Experiment> = {}): Experiment {
         { key: 'red', weight: 1, value: 'red' },
       ],
     }),
+    'alice',
   );
   return { ...base, ...overrides };
 }
 
 const ctx = (over: Partial<GuardContext> = {}): GuardContext => ({
   actor: 'bob',
+  actorKind: 'person',
   flag,
   running: [],
   now: new Date('2026-01-01T00:00:00Z'),
@@ -71,6 +73,18 @@ describe('lifecycle guards', () => {
       'approval must come from someone other than the owner (alice)',
     ]);
     expect(unmetGuards(inReview, 'approved', ctx({ actor: 'bob' }))).toEqual([]);
+  });
+
+  it('refuses approval by whoever last changed the design, and by services', () => {
+    // The self-approval of issue 12: carol names alice as owner, then approves her own design.
+    const byCarol = experiment({ status: 'in_review', designChangedBy: 'carol' });
+    expect(unmetGuards(byCarol, 'approved', ctx({ actor: 'carol' }))).toEqual([
+      'approval must come from someone other than whoever last changed the design (carol)',
+    ]);
+    expect(unmetGuards(byCarol, 'approved', ctx({ actor: 'bob' }))).toEqual([]);
+    expect(unmetGuards(byCarol, 'approved', ctx({ actor: 'ci-bot', actorKind: 'service' }))).toEqual([
+      'approval must come from a person; ci-bot is a service',
+    ]);
   });
 
   it('needs the flag wiring to run', () => {
