@@ -87,7 +87,10 @@ export function normalize(
   checkObject(raw.context, 'context', limits, reasons);
   const context = edgeContext(raw.context, edge, reasons);
 
-  const originalTimestamp = parseTimestamp(raw.timestamp, 'timestamp', reasons);
+  // RudderStack clients send the device time as originalTimestamp (and no timestamp).
+  const timeField =
+    raw.timestamp === undefined && raw.originalTimestamp !== undefined ? 'originalTimestamp' : 'timestamp';
+  const originalTimestamp = parseTimestamp(raw[timeField], timeField, reasons);
   const sentAt = parseTimestamp(raw.sentAt ?? edge.batchSentAt, 'sentAt', reasons);
   const timestamp =
     originalTimestamp === null
