@@ -86,11 +86,18 @@ class Refusal extends Error {
   }
 }
 
+/**
+ * Segment's HTTP API routes, the one-letter routes analytics.js posts to (/v1/t...), and
+ * RudderStack's beacon route (navigator.sendBeacon, the write key in the query string).
+ */
 const ENDPOINTS: { path: string; type: EventType | 'batch' }[] = [
-  { path: '/v1/track', type: 'track' },
-  { path: '/v1/identify', type: 'identify' },
-  { path: '/v1/page', type: 'page' },
+  ...(['track', 'identify', 'page', 'screen', 'group', 'alias'] as const).flatMap((type) => [
+    { path: `/v1/${type}`, type },
+    { path: `/v1/${type[0]}`, type },
+  ]),
   { path: '/v1/batch', type: 'batch' },
+  { path: '/v1/b', type: 'batch' },
+  { path: '/beacon/v1/batch', type: 'batch' },
 ];
 
 /** Rejected events an answer details; the rest are counted in rejectedCount. */
@@ -127,8 +134,13 @@ export async function buildApp(deps: CollectorDeps): Promise<FastifyInstance> {
   // write key: gzip, UTF-8 and JSON errors then become answers and failed events, not
   // generic parser errors. text/plain is what navigator.sendBeacon sends without a preflight.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(['application/json', 'text/plain'], { parseAs: 'buffer' }, (_req, body, done) =>
-    done(null, body),
+  // application/x-www-form-urlencoded: @rudderstack/rudder-sdk-node (default settings) posts
+  // its gzip JSON with that label (axios's default for a Buffer). The body is read as JSON
+  // whatever the label says; real form data then fails as invalid_json with its position.
+  app.addContentTypeParser(
+    ['application/json', 'text/plain', 'application/x-www-form-urlencoded'],
+    { parseAs: 'buffer' },
+    (_req, body, done) => done(null, body),
   );
 
   await app.register(cors, {
@@ -137,7 +149,15 @@ export async function buildApp(deps: CollectorDeps): Promise<FastifyInstance> {
     origin: (origin, cb) =>
       cb(null, origin !== undefined && (writeKeys.anyOrigins.has('*') || writeKeys.anyOrigins.has(origin))),
     methods: ['POST'],
-    allowedHeaders: ['Content-Type', 'Content-Encoding', 'Authorization', 'X-Write-Key'],
+    // AnonymousId and SentAt: RudderStack's browser SDK sends them on every request.
+    allowedHeaders: [
+      'Content-Type',
+      'Content-Encoding',
+      'Authorization',
+      'X-Write-Key',
+      'AnonymousId',
+      'SentAt',
+    ],
     maxAge: 86400,
   });
   await app.register(rateLimit, { global: false });
@@ -175,13 +195,17 @@ export async function buildApp(deps: CollectorDeps): Promise<FastifyInstance> {
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const decoded = await decodeBody(raw, header(req, 'content-encoding'), settings.maxBodyBytes);
     const bodyKey = decoded.ok && isObject(decoded.value) ? decoded.value.writeKey : undefined;
-    const key = writeKeyFromHeaders(req.headers) ?? (typeof bodyKey === 'string' ? bodyKey : undefined);
+    const queryKey = (req.query as Record<string, unknown> | undefined)?.writeKey;
+    const key =
+      writeKeyFromHeaders(req.headers) ??
+      (typeof bodyKey === 'string' && bodyKey !== '' ? bodyKey : undefined) ??
+      (typeof queryKey === 'string' && queryKey !== '' ? queryKey : undefined);
     if (key === undefined) {
       if (!decoded.ok) throw bodyRefusal(decoded.error);
       throw new Refusal(
         401,
         'missing_write_key',
-        'send the write key as the HTTP Basic username, an X-Write-Key header or a writeKey field',
+        'send the write key as the HTTP Basic username, an X-Write-Key header, a writeKey field or a writeKey query parameter',
         {},
         { 'www-authenticate': 'Basic realm="collector"' },
       );
