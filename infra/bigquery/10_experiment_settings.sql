@@ -1,6 +1,7 @@
 -- The latest version of each experiment as the registry published it, with the settings the
 -- analysis needs: the baseline (first variant), the attribution window (72 h when the snapshot
--- lacks it) and the current phase (the latest one; the default phase of every analysis).
+-- lacks it), the variants with their weights (JSON, baseline first) and the current phase (the
+-- latest one; the default phase of every analysis).
 SELECT
   key AS experiment_key,
   version,
@@ -9,6 +10,7 @@ SELECT
   JSON_VALUE(snapshot, '$.name') AS name,
   JSON_VALUE(snapshot, '$.status') AS status,
   JSON_VALUE(snapshot, '$.variants[0].key') AS baseline_variation_id,
+  JSON_QUERY(snapshot, '$.variants') AS variants,
   COALESCE(SAFE_CAST(JSON_VALUE(snapshot, '$.attributionWindowHours') AS FLOAT64), 72) AS attribution_window_hours,
   (
     SELECT MAX(SAFE_CAST(JSON_VALUE(p, '$.number') AS INT64))

@@ -48,6 +48,8 @@ describe('enricher (child process, real Kafka)', () => {
       events: 30_000,
       poison: 5_000,
       instances: 1,
+      // Input keeps arriving while the enricher runs, so every kill lands mid-stream.
+      slices: 20,
       timeoutMs: 240_000,
       disturb: async ([proc], _start, progress) => {
         for (const threshold of [0.1, 0.4, 0.7]) {
@@ -63,7 +65,8 @@ describe('enricher (child process, real Kafka)', () => {
       },
     });
     expect(r.procs[0]!.exits.filter((e) => e === 'SIGKILL')).toHaveLength(3);
-    expect(kills.every((k) => k > 0 && k < 1)).toBe(true); // every kill hit a run in progress
+    // Every kill hit a run in progress (the progress fractions at the kills, for the record).
+    expect(kills.filter((k) => !(k > 0 && k < 1))).toEqual([]);
     expect(actualOutputs(r)).toEqual(r.expected);
   }, 300_000);
 

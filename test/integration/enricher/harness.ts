@@ -45,6 +45,9 @@ export function isolatedEnv(prefix: string, s: Settings = SETTINGS): Record<stri
     ENRICHER_RAW_TOPIC: `${name}.raw`,
     ENRICHER_EXPOSURES_TOPIC: `${name}.exposures`,
     ENRICHER_REGISTRY_TOPIC: `${name}.registry`,
+    ENRICHER_CLEAN_EVENTS_TOPIC: `${name}.clean-events`,
+    ENRICHER_CLEAN_EXPOSURES_TOPIC: `${name}.clean-exposures`,
+    ENRICHER_DECISIONS_TOPIC: `${name}.decisions`,
     ENRICHER_ENRICHED_TOPIC: `${name}.enriched`,
     ENRICHER_LATE_TOPIC: `${name}.late`,
     ENRICHER_AGGREGATES_TOPIC: `${name}.aggregates`,
@@ -54,6 +57,9 @@ export function isolatedEnv(prefix: string, s: Settings = SETTINGS): Record<stri
     ENRICHER_GRACE_MS: String(s.graceMs),
     ENRICHER_REORDER_MS: String(s.reorderMs),
     ENRICHER_IDLE_MS: '1500',
+    // The workloads are in event time of the past: following the wall clock when idle would
+    // close every window at once. The idle test (idle.test.ts) turns it on with current times.
+    ENRICHER_IDLE_ADVANCE: 'false',
     ENRICHER_SESSION_TIMEOUT_MS: '6000',
     ENRICHER_PARTITIONS_CONCURRENTLY: '3',
   };
@@ -133,10 +139,15 @@ export function partitionOf(unitId: string, partitions: number): number {
   return h % partitions;
 }
 
+/** exp-b's phase starts this long after T0: its earlier exposures are pre-start traffic. */
+export const EXP_B_START = T0 + 20_000;
+
 /**
  * A deterministic pseudo-random workload: units are exposed to one or two experiments (2 % of
  * them to two variants), send events before and after exposure, some exposures trail their
- * unit's events (within and beyond the reorder allowance), some events are late.
+ * unit's events (within and beyond the reorder allowance), some events are late, some arrive
+ * before exp-b started, and 3 % of records are re-sent later by a retrying client (same
+ * messageId, a new sentAt and so a slightly different timestamp).
  */
 export function generateWorkload(opts: {
   events: number;
@@ -159,11 +170,20 @@ export function generateWorkload(opts: {
   const exposed = new Set<string>();
   let clock = T0;
   let n = 0;
+  const resend = <T extends { timestamp: number; receivedAt: number }>(list: Array<T | null>) => {
+    const original = list[Math.floor(rnd() * list.length)];
+    if (original) list.push({ ...original, timestamp: original.timestamp + 40, receivedAt: clock });
+  };
   for (let i = 0; n < opts.events; i++) {
     clock += 5 + Math.floor(rnd() * 20); // ~ 15 ms of event time per record
     const unit = `unit-${Math.floor(rnd() * opts.units)}`;
     const p = partitionOf(unit, opts.partitions);
     const r = rnd();
+    if (r < 0.03) {
+      if (rnd() < 0.7) resend(events[p]!);
+      else resend(exposures[p]!);
+      continue;
+    }
     if (r < 0.12) {
       const exp = experiments[rnd() < 0.6 ? 0 : 1]!;
       const key = `${unit}|${exp}`;
@@ -196,7 +216,10 @@ export function generateWorkload(opts: {
         originalTimestamp: null,
         sentAt: null,
         receivedAt: clock,
-        properties: name === 'purchase' ? JSON.stringify({ value: 1 + Math.floor(rnd() * 50) }) : '{}',
+        ...(() => {
+          const value = name === 'purchase' ? 1 + Math.floor(rnd() * 50) : null;
+          return { value, properties: value === null ? '{}' : JSON.stringify({ value }) };
+        })(),
         traits: null,
         context: '{}',
         sourceId: null,
@@ -223,7 +246,13 @@ export function experimentChange(key: string, sequence: number): RegistryChange 
       attributionWindowHours: 72,
       primaryMetrics: [],
       guardrailMetrics: [],
-      phases: [{ number: 1, startedAt: new Date(T0 - 3_600_000).toISOString(), endedAt: null }],
+      phases: [
+        {
+          number: 1,
+          startedAt: new Date(key === 'exp-b' ? EXP_B_START : T0 - 3_600_000).toISOString(),
+          endedAt: null,
+        },
+      ],
     }),
   };
 }
@@ -251,7 +280,11 @@ export class TestKafka {
 
   async setup(): Promise<void> {
     await this.admin.connect();
-    await ensureTopics(this.admin, [...this.specs.avro, this.specs.changelog as TopicSpec]);
+    await ensureTopics(this.admin, [
+      ...this.specs.avro,
+      this.specs.changelog as TopicSpec,
+      this.specs.decisions as TopicSpec,
+    ]);
     this.serde = await AvroSerde.create(stack.schemaRegistryUrl, this.specs.avro);
     this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await this.producer.connect();
@@ -328,7 +361,14 @@ export class TestKafka {
     return { records, stop: () => consumer.disconnect() };
   }
 
+  /** Runs `fn` at close, before the topics are deleted (a reader of one's own). */
+  onClose(fn: () => Promise<void>): void {
+    this.closers.push(fn);
+  }
+  private closers: Array<() => Promise<void>> = [];
+
   async close(): Promise<void> {
+    await Promise.all(this.closers.map((fn) => fn().catch(() => undefined)));
     await Promise.all(this.consumers.map((c) => c.disconnect().catch(() => undefined)));
     await this.producer?.disconnect();
     const topics = Object.values(this.names);
@@ -351,6 +391,8 @@ export interface Reference {
   enriched: string[];
   late: string[];
   aggregates: string[];
+  /** messageIds on the clean topics: `e:<id>` for events, `x:<id>|<phase>|<inRunningPhase>` for exposures. */
+  clean: string[];
 }
 
 export const enrichedKey = (e: EnrichedEvent) =>
@@ -366,13 +408,15 @@ export const aggregateKey = (a: WindowAggregate) =>
  * play a part.
  */
 export function reference(w: Workload, s: Settings): Reference {
-  const out: Reference = { enriched: [], late: [], aggregates: [] };
+  const out: Reference = { enriched: [], late: [], aggregates: [], clean: [] };
+  const started = (exp: string) => (exp === 'exp-b' ? EXP_B_START : -Infinity);
   for (let p = 0; p < w.events.length; p++) {
-    const evs = w.events[p]!.map((e, offset) => ({ e, offset })).filter((r) => r.e !== null) as Array<{
-      e: TrackingEvent;
-      offset: number;
-    }>;
+    const evs = w.events[p]!.flatMap((e, offset) => (e ? [{ e, offset }] : []));
     const xps = w.exposures[p]!.filter((x): x is Exposure => x !== null);
+    // Copies take their turn in the merge and are dropped when they come up (the horizon, 24 h
+    // of arrival time, spans the whole run): they change neither time nor state.
+    const seenEvents = new Set<string>();
+    const seenExposures = new Set<string>();
     const seen = new Map<string, Map<string, number>>(); // unit|exp -> variant -> first time
     const wins = new Map<string, WindowAggregate>();
     const counted = new Set<string>();
@@ -407,6 +451,9 @@ export function reference(w: Workload, s: Settings): Reference {
     while (i < evs.length || j < xps.length) {
       if (i < evs.length && (j >= xps.length || frontier > evs[i]!.e.timestamp + s.reorderMs)) {
         const { e, offset } = evs[i++]!;
+        if (seenEvents.has(e.messageId)) continue;
+        seenEvents.add(e.messageId);
+        out.clean.push(`e:${e.messageId}`);
         streamTime = Math.max(streamTime, e.timestamp);
         const late = closed(e.timestamp);
         for (const exp of w.experiments) {
@@ -420,7 +467,7 @@ export function reference(w: Workload, s: Settings): Reference {
           if (late) out.late.push(rec);
           if (late || multi) continue;
           const a = win(exp, variant, e.event, e.timestamp);
-          const v = JSON.parse(e.properties).value ?? 0;
+          const v = e.value ?? 0;
           a.events++;
           a.valueSum += v;
           a.valueSumSquares += v * v;
@@ -432,15 +479,22 @@ export function reference(w: Workload, s: Settings): Reference {
         }
       } else {
         const x = xps[j++]!;
+        if (seenExposures.has(x.messageId)) continue;
+        seenExposures.add(x.messageId);
         streamTime = Math.max(streamTime, x.timestamp);
         frontier = Math.max(frontier, x.timestamp);
-        const key = `${x.unitId}|${x.experimentKey}`;
-        let variants = seen.get(key);
-        const isNew = !variants;
-        if (!variants) seen.set(key, (variants = new Map()));
-        variants.set(x.variationId, Math.min(variants.get(x.variationId) ?? Infinity, x.timestamp));
-        if (isNew && !closed(x.timestamp))
-          win(x.experimentKey, x.variationId, null, x.timestamp).exposedUnits++;
+        const inPhase = x.timestamp >= started(x.experimentKey);
+        out.clean.push(`x:${x.messageId}|${inPhase ? 1 : null}|${inPhase}`);
+        if (inPhase) {
+          // (Before the phase an exposure creates no assignment.)
+          const key = `${x.unitId}|${x.experimentKey}`;
+          let variants = seen.get(key);
+          const isNew = !variants;
+          if (!variants) seen.set(key, (variants = new Map()));
+          variants.set(x.variationId, Math.min(variants.get(x.variationId) ?? Infinity, x.timestamp));
+          if (isNew && !closed(x.timestamp))
+            win(x.experimentKey, x.variationId, null, x.timestamp).exposedUnits++;
+        }
       }
       for (const [key, a] of wins) {
         if (a.windowEnd <= streamTime - s.graceMs) {
@@ -492,6 +546,8 @@ export async function runEnricherScenario(opts: ScenarioOptions) {
     const aggregates = await tk.collect<WindowAggregate>(tk.names.aggregates);
     const late = await tk.collect<EnrichedEvent>(tk.names.late);
     const failed = await tk.collect<FailedEvent>(tk.names.failed);
+    const cleanEvents = await tk.collect<TrackingEvent>(tk.names.cleanEvents);
+    const cleanExposures = await tk.collect<Exposure>(tk.names.cleanExposures);
 
     procs[0]!.start();
     // Fraction of the expected enriched events already committed.
@@ -501,7 +557,8 @@ export async function runEnricherScenario(opts: ScenarioOptions) {
     await waitFor(
       () =>
         enriched.records.length >= expected.enriched.length &&
-        aggregates.records.length >= expected.aggregates.length,
+        aggregates.records.length >= expected.aggregates.length &&
+        cleanEvents.records.length + cleanExposures.records.length >= expected.clean.length,
       opts.timeoutMs,
       `outputs (enriched ${enriched.records.length}/${expected.enriched.length}, aggregates ${aggregates.records.length}/${expected.aggregates.length}); enricher stderr: ${procs.map((p) => p.output).join('\n')}`,
     );
@@ -513,6 +570,8 @@ export async function runEnricherScenario(opts: ScenarioOptions) {
       aggregates: aggregates.records,
       late: late.records,
       failed: failed.records,
+      cleanEvents: cleanEvents.records,
+      cleanExposures: cleanExposures.records,
       procs,
       workload,
     };
@@ -528,6 +587,10 @@ export function actualOutputs(r: Awaited<ReturnType<typeof runEnricherScenario>>
     enriched: r.enriched.map(enrichedKey).sort(),
     late: r.late.map(enrichedKey).sort(),
     aggregates: r.aggregates.map(aggregateKey).sort(),
+    clean: [
+      ...r.cleanEvents.map((e) => `e:${e.messageId}`),
+      ...r.cleanExposures.map((x) => `x:${x.messageId}|${x.phase}|${x.inRunningPhase}`),
+    ].sort(),
   };
 }
 
