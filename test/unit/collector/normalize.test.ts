@@ -2,7 +2,7 @@ import type avro from 'avsc';
 import { avroType } from '../../../services/common/schemas';
 import type { FieldError } from '../../../services/common/serde';
 import type { TrackingEvent } from '../../../services/common/records';
-import { normalize, type Edge, type Normalized } from '../../../services/collector/normalize';
+import { normalize, numericValue, type Edge, type Normalized } from '../../../services/collector/normalize';
 import { DEFAULT_LIMITS } from '../../../services/collector/rules';
 
 const trackingEvent: avro.Type = avroType('tracking-event');
