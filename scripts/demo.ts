@@ -30,26 +30,49 @@ async function main(): Promise<void> {
     progress: step,
   });
 
+  const r = result;
   console.log(
-    `\nexperiment ${result.experimentKey}: ${result.accepted} events accepted ` +
-      `(${result.duplicates} duplicate deliveries, ${result.lateUsers} late users), ` +
-      `all in BigQuery ${result.secondsToBigQuery.toFixed(1)} s after the last was accepted\n`,
+    `\nexperiment ${r.experimentKey}: ${r.accepted} events accepted, of which ${r.duplicates} re-sent ` +
+      `by a retrying client; every fact in BigQuery ${r.secondsToBigQuery.toFixed(1)} s after the last was accepted`,
   );
-  const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
-  console.log('  variant   exposed units   converted   conversion rate   lift vs blue   z');
-  for (const v of result.variants) {
-    console.log(
-      `  ${v.variant.padEnd(9)} ${String(v.exposed).padStart(13)}   ${String(v.converted).padStart(9)}   ` +
-        `${pct(v.conversionRate).padStart(15)}   ` +
-        (v.variant === result.variants[0]!.variant
-          ? '  (baseline)'
-          : `${(v.lift === null ? '' : pct(v.lift)).padStart(12)}   ${v.z === null ? '' : v.z.toFixed(2)}`),
-    );
+  console.log(
+    `  enricher: joined ${r.loaded.joined} of ${r.expectedJoined} in-phase events; closed windows ` +
+      Object.entries(r.loaded.windows)
+        .map(([v, w]) => `${v} ${w.windows} (${w.exposedUnits} units)`)
+        .join(', '),
+  );
+  console.log(
+    `  one row per messageId: events ${r.loaded.events.rows} rows / ${r.loaded.events.ids} ids, ` +
+      `exposures ${r.loaded.exposures.rows} rows / ${r.loaded.exposures.ids} ids\n`,
+  );
+  const pct = (x: number, signed = false) => `${signed && x > 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
+  const names = r.facts.variants.map((v) => v.key);
+  for (const m of r.analysis.metrics) {
+    const facts = r.facts.metrics.find((f) => f.id === m.id)!;
+    console.log(`  ${m.id} (${facts.aggregation}, ${facts.role})`);
+    console.log('  variant   units    mean        lift [95% CI]              p-value   chance to win');
+    m.variants.forEach((v, i) => {
+      const c = m.comparisons.find((x) => x.variant === i);
+      const mean = facts.aggregation === 'conversion' ? pct(v.mean) : v.mean.toFixed(2);
+      const cells = c
+        ? `${pct(c.frequentist.estimate, true).padStart(7)} [${pct(c.frequentist.ci[0], true)}, ${pct(c.frequentist.ci[1], true)}]`.padEnd(
+            27,
+          ) + `${c.frequentist.pValue.toFixed(3).padStart(7)}   ${pct(c.bayesian.chanceToWin).padStart(13)}`
+        : '(baseline)';
+      console.log(`  ${names[i]!.padEnd(9)} ${String(v.n).padStart(5)}   ${mean.padStart(7)}     ${cells}`);
+    });
+    console.log('');
   }
+  const srm = r.analysis.srm;
+  console.log(
+    `  sample ratio: ${names.map((n, i) => `${n} ${r.facts.variants[i]!.units}`).join(', ')} against 50/50: ` +
+      `p = ${srm.pValue.toFixed(3)}, ${srm.warning ? 'MISMATCH: do not trust the results' : 'no mismatch'}`,
+  );
+  console.log(`\n  decision: ${r.decision.sentence}`);
   console.log(`
 Where to look next:
   BigQuery (emulator at ${env.BIGQUERY_API_ENDPOINT ?? 'http://127.0.0.1:9050'}), dataset ${dataset}:
-    SELECT * FROM ${dataset}.experiment_results WHERE experiment_key = '${result.experimentKey}'
+    SELECT * FROM ${dataset}.experiment_metric_summary WHERE experiment_key = '${result.experimentKey}'
   The experiment's log:   GET  ${registryUrl}/v1/experiments/${result.experimentKey}/log
   Its brief (Markdown):   GET  ${registryUrl}/v1/experiments/${result.experimentKey}/brief
   API docs:               ${registryUrl}/docs

@@ -1,10 +1,18 @@
 // The demo end to end, as a library: `make demo` prints it, the end-to-end test asserts it.
-// Creates an experiment through the registry's API, assigns simulated users with the SDK,
-// sends their traffic through the collector and waits until BigQuery's analysts' views
-// hold exactly what was accepted.
+// Creates an experiment through the registry's API, assigns simulated users with the SDK, sends
+// their traffic through the collector (re-sending some of it as a retrying client would), waits
+// until the enricher's facts are in BigQuery (deduplicated events and exposures, attributed
+// events, closed windows) and reads the results from those facts with the statistics core.
 import type { BigQuery } from '@google-cloud/bigquery';
 import { XpClient } from '../../sdk/client';
-import { buildWorkload, CONVERSION_EVENT, type TrackCall, type Workload } from './workload';
+import { experimentInput, readExperimentFacts, type ExperimentFacts } from '../../services/results/facts';
+import {
+  analyzeExperiment,
+  decide,
+  type Decision,
+  type ExperimentAnalysis,
+} from '../../services/results/stats';
+import { buildWorkload, CONVERSION_EVENT, type Expected, type TrackCall, type Workload } from './workload';
 
 export interface DemoOptions {
   registryUrl: string;
@@ -23,15 +31,15 @@ export interface DemoOptions {
   progress: (message: string) => void;
 }
 
-export interface VariantResult {
-  variant: string;
-  expectedExposed: number;
-  expectedConverted: number;
-  exposed: number;
-  converted: number;
-  conversionRate: number;
-  lift: number | null;
-  z: number | null;
+/** What BigQuery holds for the demo's experiment, from the enricher's facts. */
+export interface Loaded {
+  /** Rows and distinct message ids in `events` and `exposures` for the run's users. */
+  events: { rows: number; ids: number };
+  exposures: { rows: number; ids: number };
+  /** Attributions in experiment_events: the enricher's joins for this experiment. */
+  joined: number;
+  /** Per variant: closed exposure windows and the units first exposed in them. */
+  windows: Record<string, { windows: number; exposedUnits: number }>;
 }
 
 export interface DemoResult {
@@ -39,22 +47,29 @@ export interface DemoResult {
   sent: number;
   accepted: number;
   duplicates: number;
-  lateUsers: number;
-  variants: VariantResult[];
+  /** Distinct events sent; what `events` must hold. */
+  uniqueEvents: number;
+  expectedJoined: number;
+  expected: Record<string, Expected>;
+  loaded: Loaded;
+  facts: ExperimentFacts;
+  analysis: ExperimentAnalysis;
+  decision: Decision;
   secondsToBigQuery: number;
 }
 
-const VARIANTS = ['blue', 'green'];
+export const VARIANTS = ['blue', 'green'];
+export const REVENUE = 'Revenue';
 const BATCH = 100;
 
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
-  const run = `${Date.now().toString(36)}`;
+  const run = `demo-${Date.now().toString(36)}-${o.seed}`;
   const experimentKey = `checkout-button-${run}`;
   const admin = api(o.registryUrl, o.adminToken);
 
   o.progress(`registry: creating flag and experiment ${experimentKey}`);
-  const reviewer = await admin('POST', '/v1/tokens', { name: `demo-reviewer-${run}`, role: 'editor' });
-  const sdk = await admin('POST', '/v1/tokens', { name: `demo-sdk-${run}`, role: 'sdk' });
+  const reviewer = await admin('POST', '/v1/tokens', { name: `${run}-reviewer`, role: 'editor' });
+  const sdk = await admin('POST', '/v1/tokens', { name: `${run}-sdk`, role: 'sdk' });
   await admin('POST', '/v1/flags', {
     key: experimentKey,
     type: 'experiment',
@@ -70,7 +85,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     owner: 'bootstrap-admin',
     flagKey: experimentKey,
     environment: 'production',
-    primaryMetrics: [{ event: CONVERSION_EVENT, aggregation: 'conversion' }],
+    primaryMetrics: [{ event: CONVERSION_EVENT, aggregation: 'conversion', name: 'orders' }],
+    secondaryMetrics: [{ event: CONVERSION_EVENT, aggregation: 'sum', name: REVENUE }],
     variants: VARIANTS.map((v) => ({ key: v, weight: 0.5, value: v })),
     attributionWindowHours: 72,
   });
@@ -93,46 +109,70 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const workload = buildWorkload(
     {
       users: o.users,
+      run,
       experimentKey,
       conversionRates: { blue: o.baseRate, green: o.baseRate * (1 + o.trueLift) },
       duplicateShare: 0.03,
-      lateShare: 0.02,
-      now: Date.now(),
       seed: o.seed,
     },
     (userId) => client.evaluate(experimentKey, { userId }).variant ?? null,
   );
 
-  o.progress(`collector: sending ${workload.calls.length} events for ${o.users} users`);
-  const accepted = await send(o, workload);
-  if (accepted !== workload.calls.length) {
-    throw new Error(
-      `the collector accepted ${accepted} of ${workload.calls.length} events; see its response`,
-    );
-  }
+  const calls = [...workload.exposures, ...workload.conversions];
+  o.progress(`collector: sending ${calls.length} events for ${o.users} users`);
+  let accepted = await send(o, workload.exposures);
+  accepted += await send(o, workload.conversions);
+  o.progress(
+    `collector: re-sending ${workload.duplicates.length} of them, as a retrying client (new sentAt)`,
+  );
+  accepted += await send(o, workload.duplicates);
+  const sent = calls.length + workload.duplicates.length;
+  if (accepted !== sent)
+    throw new Error(`the collector accepted ${accepted} of ${sent} events; see its response`);
 
   const started = Date.now();
-  const variants = await waitForBigQuery(o, experimentKey, workload);
+  // Every exposure's own `Experiment Viewed` event and every order are attributed.
+  const expectedJoined = calls.length;
+  const loaded = await waitForBigQuery(o, experimentKey, run, workload, expectedJoined);
+  const facts = await readExperimentFacts(o.bigquery, o.dataset, experimentKey);
+  if (!facts) throw new Error(`no facts for ${experimentKey} in BigQuery`);
+  const analysis = analyzeExperiment(experimentInput(facts));
+  const decision = decide({
+    analysis,
+    primaryMetric: 'orders',
+    variantNames: facts.variants.map((v) => v.key),
+  });
   return {
     experimentKey,
-    sent: workload.calls.length,
+    sent,
     accepted,
-    duplicates: workload.duplicates,
-    lateUsers: workload.lateUsers,
-    variants,
+    duplicates: workload.duplicates.length,
+    uniqueEvents: calls.length,
+    expectedJoined,
+    expected: workload.expected,
+    loaded,
+    facts,
+    analysis,
+    decision,
     secondsToBigQuery: (Date.now() - started) / 1000,
   };
 }
 
-/** Sends the calls in batches of 100, four requests at a time, retrying 429/503 as a client should. */
-async function send(o: DemoOptions, workload: Workload): Promise<number> {
+/**
+ * Sends the calls in batches of 100, four requests at a time, retrying 429/503 as a client
+ * should. A call is stamped with the time it is first sent; a re-sent call keeps that
+ * timestamp and gets a new sentAt, so the collector's skew correction shifts it slightly.
+ */
+async function send(o: DemoOptions, calls: TrackCall[]): Promise<number> {
   const batches: TrackCall[][] = [];
-  for (let i = 0; i < workload.calls.length; i += BATCH) batches.push(workload.calls.slice(i, i + BATCH));
+  for (let i = 0; i < calls.length; i += BATCH) batches.push(calls.slice(i, i + BATCH));
   let accepted = 0;
   let done = 0;
   const auth = `Basic ${Buffer.from(`${o.writeKey}:`).toString('base64')}`;
   const worker = async () => {
     for (let batch = batches.shift(); batch; batch = batches.shift()) {
+      const now = new Date().toISOString();
+      for (const call of batch) call.timestamp ??= now;
       for (let attempt = 0; ; attempt++) {
         const res = await fetch(`${o.collectorUrl}/v1/batch`, {
           method: 'POST',
@@ -155,63 +195,78 @@ async function send(o: DemoOptions, workload: Workload): Promise<number> {
   return accepted;
 }
 
+/** Waits until BigQuery holds every fact the workload implies; throws with what is missing. */
 async function waitForBigQuery(
   o: DemoOptions,
   experimentKey: string,
+  run: string,
   workload: Workload,
-): Promise<VariantResult[]> {
+  expectedJoined: number,
+): Promise<Loaded> {
   const deadline = Date.now() + o.timeoutMs;
-  const expectedExposed = Object.values(workload.expected).reduce((n, v) => n + v.exposed, 0);
+  const unique = workload.exposures.length + workload.conversions.length;
   for (;;) {
-    const rows = await results(o, experimentKey);
-    const exposed = rows.reduce((n, r) => n + r.exposed, 0);
-    const complete = VARIANTS.every((v) => {
-      const row = rows.find((r) => r.variant === v);
-      const want = workload.expected[v] ?? { exposed: 0, converted: 0 };
-      return row && row.exposed === want.exposed && row.converted === want.converted;
-    });
-    if (complete) {
-      return rows.map((r) => ({
-        ...r,
-        expectedExposed: workload.expected[r.variant]?.exposed ?? 0,
-        expectedConverted: workload.expected[r.variant]?.converted ?? 0,
-      }));
+    const loaded = await readLoaded(o, experimentKey, run);
+    const windowsClosed = VARIANTS.every(
+      (v) => loaded.windows[v]?.exposedUnits === (workload.expected[v]?.exposed ?? 0),
+    );
+    if (
+      loaded.events.rows >= unique &&
+      loaded.exposures.rows >= workload.exposures.length &&
+      loaded.joined >= expectedJoined &&
+      windowsClosed
+    ) {
+      return loaded;
     }
     if (Date.now() > deadline) {
       throw new Error(
-        `BigQuery did not reach the expected counts in ${o.timeoutMs / 1000}s: ` +
-          `expected ${JSON.stringify(workload.expected)}, have ${JSON.stringify(rows)}`,
+        `BigQuery did not hold every fact within ${o.timeoutMs / 1000}s: expected ${unique} events, ` +
+          `${workload.exposures.length} exposures, ${expectedJoined} joins and closed windows with ` +
+          `${JSON.stringify(workload.expected)}; have ${JSON.stringify(loaded)}`,
       );
     }
-    o.progress(`bigquery: ${exposed}/${expectedExposed} exposed units loaded`);
-    await sleep(2_000);
+    o.progress(
+      `bigquery: ${loaded.events.rows}/${unique} events, ${loaded.joined}/${expectedJoined} joined, ` +
+        `windows ${windowsClosed ? 'closed' : 'still open (they close a window + grace after the traffic)'}`,
+    );
+    await sleep(3_000);
   }
 }
 
-type Row = Omit<VariantResult, 'expectedExposed' | 'expectedConverted'>;
-
-/** Exposed units from the exposures view, conversions, lift and z from the results view. */
-async function results(o: DemoOptions, experimentKey: string): Promise<Row[]> {
-  const [job] = await o.bigquery.createQueryJob({
-    query: `
-      SELECT x.variation_id AS variant, x.exposed_units AS exposed,
-             COALESCE(r.converted_units, 0) AS converted, r.conversion_rate, r.conversion_lift, r.conversion_z
-      FROM \`${o.dataset}.experiment_variant_exposures\` AS x
-      LEFT JOIN \`${o.dataset}.experiment_results\` AS r
-        ON r.experiment_key = x.experiment_key AND r.variation_id = x.variation_id AND r.metric = @metric
-      WHERE x.experiment_key = @experiment
-      ORDER BY variant`,
-    params: { experiment: experimentKey, metric: CONVERSION_EVENT },
+async function readLoaded(o: DemoOptions, experimentKey: string, run: string): Promise<Loaded> {
+  const t = (name: string) => `\`${o.dataset}.${name}\``;
+  const q = async (query: string) => {
+    const [rows] = await o.bigquery.query({ query, params: { e: experimentKey, prefix: `${run}-` } });
+    return rows as Record<string, unknown>[];
+  };
+  const count = (r: Record<string, unknown> | undefined) => ({
+    rows: Number(r?.rows ?? 0),
+    ids: Number(r?.ids ?? 0),
   });
-  const [rows] = await job.getQueryResults();
-  return (rows as Record<string, unknown>[]).map((r) => ({
-    variant: String(r.variant),
-    exposed: Number(r.exposed),
-    converted: Number(r.converted),
-    conversionRate: Number(r.conversion_rate ?? 0),
-    lift: r.conversion_lift === null || r.conversion_lift === undefined ? null : Number(r.conversion_lift),
-    z: r.conversion_z === null || r.conversion_z === undefined ? null : Number(r.conversion_z),
-  }));
+  const [[events], [exposures], [joined], windows] = await Promise.all([
+    q(
+      `SELECT COUNT(*) AS rows, COUNT(DISTINCT message_id) AS ids FROM ${t('events')} WHERE STARTS_WITH(unit_id, @prefix)`,
+    ),
+    q(
+      `SELECT COUNT(*) AS rows, COUNT(DISTINCT message_id) AS ids FROM ${t('exposures')} WHERE experiment_key = @e`,
+    ),
+    q(`SELECT COUNT(*) AS n FROM ${t('experiment_events')} WHERE experiment_key = @e`),
+    q(
+      `SELECT variation_id, COUNT(*) AS windows, SUM(exposed_units) AS exposed_units
+       FROM ${t('variant_window_metrics')} WHERE experiment_key = @e AND metric IS NULL GROUP BY variation_id`,
+    ),
+  ]);
+  return {
+    events: count(events),
+    exposures: count(exposures),
+    joined: Number(joined?.n ?? 0),
+    windows: Object.fromEntries(
+      windows.map((w) => [
+        String(w.variation_id),
+        { windows: Number(w.windows), exposedUnits: Number(w.exposed_units) },
+      ]),
+    ),
+  };
 }
 
 /** A tiny JSON client for the registry that throws with the server's message on errors. */

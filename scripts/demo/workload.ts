@@ -1,40 +1,49 @@
-// The demo's simulated traffic: users exposed to a two-variant experiment, a known true
-// effect on conversion, and the untidy parts of real traffic (duplicate deliveries and late
-// arrivals). Pure and seeded, so the expected results are known before anything is sent.
+// The demo's simulated traffic: users exposed to a two-variant experiment, a known true effect
+// on conversion and revenue, and a client that re-sends some events (same messageId, a new
+// sentAt). Pure and seeded, so the expected results are known before anything is sent. Times
+// are stamped when the calls are sent (the experiment runs from before the first of them), so
+// every event lies inside the running phase.
 
 export interface WorkloadOptions {
   users: number;
+  /** Prefix of every user and message id, unique per run (the enricher remembers ids for 24 h). */
+  run: string;
   experimentKey: string;
   /** Conversion probability per variant id, e.g. { blue: 0.10, green: 0.12 }. */
   conversionRates: Record<string, number>;
-  /** Share of events sent a second time with the same messageId. */
+  /** Share of calls a retrying client sends a second time. */
   duplicateShare: number;
-  /** Share of users whose events happened earlier and arrive last (late for the windows). */
-  lateShare: number;
-  /** Now, in ms: the latest event time. */
-  now: number;
   seed: number;
 }
 
-/** A Segment track call as the collector takes it. */
+/** A Segment track call as the collector takes it; `timestamp` is set when it is first sent. */
 export interface TrackCall {
   type: 'track';
   messageId: string;
   userId: string;
   event: string;
-  timestamp: string;
+  timestamp?: string;
   properties: Record<string, string | number>;
 }
 
-export interface Workload {
-  /** In send order: on-time traffic first, then duplicates and late users mixed in at the end. */
-  calls: TrackCall[];
-  /** Per variant: distinct exposed users and distinct converted users. */
-  expected: Record<string, { exposed: number; converted: number }>;
-  duplicates: number;
-  lateUsers: number;
+export interface Expected {
+  exposed: number;
+  converted: number;
+  revenue: number;
 }
 
+export interface Workload {
+  /** `Experiment Viewed`, one per user. */
+  exposures: TrackCall[];
+  /** `Order Completed`, sent after every exposure. */
+  conversions: TrackCall[];
+  /** The same call objects again: re-sent at the end with their first timestamp and a new sentAt. */
+  duplicates: TrackCall[];
+  /** Per variant: exposed users, converted users and their revenue. */
+  expected: Record<string, Expected>;
+}
+
+export const EXPOSURE_EVENT = 'Experiment Viewed';
 export const CONVERSION_EVENT = 'Order Completed';
 
 /** mulberry32: a small seeded PRNG, so a demo run is reproducible from its seed. */
@@ -50,63 +59,40 @@ function random(seed: number): () => number {
 }
 
 /**
- * Builds the traffic. `assign` gives each user's variant (the SDK's evaluation), so the
- * demo assigns exactly as an app would.
+ * Builds the traffic. `assign` gives each user's variant (the SDK's evaluation), so the demo
+ * assigns exactly as an app would.
  */
 export function buildWorkload(opts: WorkloadOptions, assign: (userId: string) => string | null): Workload {
   const rnd = random(opts.seed);
-  const onTime: TrackCall[] = [];
-  const late: TrackCall[] = [];
+  const exposures: TrackCall[] = [];
+  const conversions: TrackCall[] = [];
   const expected: Workload['expected'] = {};
-  const span = 5 * 60_000; // on-time traffic spreads over the last five minutes
-  let lateUsers = 0;
-
   for (let i = 0; i < opts.users; i++) {
-    const userId = `demo-${opts.seed}-${i}`;
+    const userId = `${opts.run}-${i}`;
     const variant = assign(userId);
     if (variant === null) continue;
-    const isLate = rnd() < opts.lateShare;
-    // Late users' events happened ten minutes before the rest: beyond any window's grace.
-    const exposedAt = opts.now - Math.floor(rnd() * span) - (isLate ? 10 * 60_000 : 60_000);
-    const out = isLate ? late : onTime;
-    if (isLate) lateUsers++;
-    const counts = (expected[variant] ??= { exposed: 0, converted: 0 });
+    const counts = (expected[variant] ??= { exposed: 0, converted: 0, revenue: 0 });
     counts.exposed++;
-    out.push({
+    exposures.push({
       type: 'track',
       messageId: `${userId}-exposure`,
       userId,
-      event: 'Experiment Viewed',
-      timestamp: new Date(exposedAt).toISOString(),
+      event: EXPOSURE_EVENT,
       properties: { experiment_id: opts.experimentKey, variation_id: variant },
     });
     if (rnd() < (opts.conversionRates[variant] ?? 0)) {
+      const value = Math.round((20 + rnd() * 80) * 100) / 100;
       counts.converted++;
-      out.push({
+      counts.revenue += value;
+      conversions.push({
         type: 'track',
         messageId: `${userId}-order`,
         userId,
         event: CONVERSION_EVENT,
-        timestamp: new Date(exposedAt + 1_000 + Math.floor(rnd() * 50_000)).toISOString(),
-        properties: { value: Math.round((20 + rnd() * 80) * 100) / 100, currency: 'EUR' },
+        properties: { value, currency: 'EUR' },
       });
     }
   }
-
-  const duplicated = onTime.filter(() => rnd() < opts.duplicateShare);
-  return {
-    calls: [...onTime, ...interleave(late, duplicated)],
-    expected,
-    duplicates: duplicated.length,
-    lateUsers,
-  };
-}
-
-function interleave<T>(a: T[], b: T[]): T[] {
-  const out: T[] = [];
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    if (i < a.length) out.push(a[i]!);
-    if (i < b.length) out.push(b[i]!);
-  }
-  return out;
+  const duplicates = [...exposures, ...conversions].filter(() => rnd() < opts.duplicateShare);
+  return { exposures, conversions, duplicates, expected };
 }
