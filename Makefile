@@ -8,7 +8,7 @@ export PATH := $(NODE_BIN):$(PATH)
 STACK := bash infra/local/stack.sh
 JEST := NODE_OPTIONS=--experimental-vm-modules npx jest
 
-.PHONY: help deps build up down status reset lint typecheck test test-unit test-integration test-chaos bench bench-sink bench-flags bench-enricher demo clean bench-collector
+.PHONY: help deps build up down status reset lint typecheck test test-unit test-integration test-chaos bench bench-sink bench-flags bench-enricher demo clean bench-collector bench-dedupe
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -52,7 +52,7 @@ test: lint typecheck test-unit test-integration ## Everything CI runs: lint, typ
 test-chaos: up ## Longer soak and chaos runs (not part of `make test`)
 	$(JEST) --selectProjects chaos --runInBand
 
-bench: bench-sink bench-flags bench-enricher bench-collector ## Benchmarks (bench/)
+bench: bench-sink bench-flags bench-enricher bench-collector bench-dedupe ## Benchmarks (bench/)
 
 demo: up ## The main job: an experiment end to end, from simulated traffic to results in BigQuery (DEMO_USERS=5000)
 	node dist/scripts/demo.js
@@ -68,6 +68,9 @@ bench-flags: up ## Flag evaluation vs GrowthBook and Unleash SDKs, and the paylo
 
 bench-enricher: up ## Enricher: events/s with exactly-once, joins and windows, vs a consume-and-produce pass-through
 	node dist/bench/enricher.js
+
+bench-dedupe: build ## Enricher dedupe state: memory per million messageIds vs the ids alone (no stack needed)
+	node --expose-gc dist/bench/dedupe-memory.js
 
 bench-collector: up ## Collector: events/s, p50/p99 and RSS vs a no-Kafka ceiling and ProducerPerformance
 	node dist/bench/collector.js

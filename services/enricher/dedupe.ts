@@ -18,10 +18,10 @@ export function dedupeKey(input: DedupeInput, id: string): string {
 }
 
 export class DedupeStore {
-  /** input + id → receivedAt of the first copy (the namespace letter prefixes the id). */
-  private readonly firstSeen = new Map<string, number>();
-  /** Entries by the arrival bucket of their first copy, so expiry sweeps whole buckets. */
-  private readonly buckets = new Map<number, string[]>();
+  /** Per input: id → receivedAt of its first copy. Keyed by the id itself: no extra string per entry. */
+  private readonly firstSeen: Record<DedupeInput, Map<string, number>> = { e: new Map(), x: new Map() };
+  /** Ids by the arrival bucket of their first copy, so expiry sweeps whole buckets. */
+  private readonly buckets = new Map<number, Record<DedupeInput, string[]>>();
   /** Buckets below this index have been swept. */
   private swept = Number.NEGATIVE_INFINITY;
 
@@ -31,28 +31,27 @@ export class DedupeStore {
   ) {}
 
   get size(): number {
-    return this.firstSeen.size;
+    return this.firstSeen.e.size + this.firstSeen.x.size;
   }
 
   /** Whether `id` is a copy of a record that arrived within the horizon before `clock`. */
   isCopy(input: DedupeInput, id: string, clock: number): boolean {
-    const first = this.firstSeen.get(input + id);
+    const first = this.firstSeen[input].get(id);
     return first !== undefined && first + this.horizonMs > clock;
   }
 
   /** Remembers a first copy (also how the changelog restores an entry). */
   remember(input: DedupeInput, id: string, receivedAt: number): void {
-    const entry = input + id;
-    this.firstSeen.set(entry, receivedAt);
+    this.firstSeen[input].set(id, receivedAt);
     const bucket = Math.floor(receivedAt / this.bucketMs);
-    let entries = this.buckets.get(bucket);
-    if (!entries) this.buckets.set(bucket, (entries = []));
-    entries.push(entry);
+    let ids = this.buckets.get(bucket);
+    if (!ids) this.buckets.set(bucket, (ids = { e: [], x: [] }));
+    ids[input].push(id);
   }
 
-  /** A changelog tombstone. The entry may stay listed in its bucket; expiry skips it. */
+  /** A changelog tombstone. The id may stay listed in its bucket; expiry skips it. */
   forget(input: DedupeInput, id: string): void {
-    this.firstSeen.delete(input + id);
+    this.firstSeen[input].delete(id);
   }
 
   /**
@@ -64,14 +63,17 @@ export class DedupeStore {
     if (due <= this.swept) return [];
     this.swept = due;
     const expired: string[] = [];
-    for (const [bucket, entries] of this.buckets) {
+    for (const [bucket, ids] of this.buckets) {
       if (bucket >= due) continue;
-      for (const entry of entries) {
-        const at = this.firstSeen.get(entry);
-        // Skip entries forgotten or remembered again since (listed in another bucket).
-        if (at !== undefined && Math.floor(at / this.bucketMs) === bucket) {
-          this.firstSeen.delete(entry);
-          expired.push(dedupeKey(entry[0] as DedupeInput, entry.slice(1)));
+      for (const input of ['e', 'x'] as const) {
+        const seen = this.firstSeen[input];
+        for (const id of ids[input]) {
+          const at = seen.get(id);
+          // Skip ids forgotten or remembered again since (listed in another bucket).
+          if (at !== undefined && Math.floor(at / this.bucketMs) === bucket) {
+            seen.delete(id);
+            expired.push(dedupeKey(input, id));
+          }
         }
       }
       this.buckets.delete(bucket);
