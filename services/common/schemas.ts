@@ -10,6 +10,7 @@ export const SCHEMA_NAMES = [
   'window-aggregate',
   'registry-change',
   'failed-event',
+  'experiment-result',
 ] as const;
 export type SchemaName = (typeof SCHEMA_NAMES)[number];
 

@@ -14,6 +14,8 @@ export const TOPICS = {
   lateEvents: 'xp.events.late.v1',
   aggregates: 'xp.aggregates.v1',
   registryChanges: 'xp.registry.changes.v1',
+  /** Results snapshots from the results service, keyed by experiment; loaded into experiment_results. */
+  results: 'xp.results.v1',
 } as const;
 
 export type TopicName = (typeof TOPICS)[keyof typeof TOPICS];
@@ -45,6 +47,7 @@ export function topicSpecs(partitions: number): TopicSpec[] {
     { name: TOPICS.lateEvents, schema: 'enriched-event', partitions, config: retention(7) },
     { name: TOPICS.aggregates, schema: 'window-aggregate', partitions, config: retention(7) },
     { name: TOPICS.failedEvents, schema: 'failed-event', partitions: 1, config: retention(30) },
+    { name: TOPICS.results, schema: 'experiment-result', partitions, config: retention(30) },
     {
       name: TOPICS.registryChanges,
       schema: 'registry-change',

@@ -26,6 +26,7 @@ export const sinkEnv = z.object({
   SINK_AGGREGATES_TOPIC: z.string().min(1).default(TOPICS.aggregates),
   SINK_FAILED_TOPIC: z.string().min(1).default(TOPICS.failedEvents),
   SINK_REGISTRY_TOPIC: z.string().min(1).default(TOPICS.registryChanges),
+  SINK_RESULTS_TOPIC: z.string().min(1).default(TOPICS.results),
   SINK_ENSURE_TOPICS: env.bool(true),
   SINK_BATCH_MAX_ROWS: env.int(5000, 1),
   SINK_BATCH_MAX_BYTES: env.int(8 * 1024 * 1024, 1024),
@@ -71,6 +72,7 @@ export function sinkConfig(source: NodeJS.ProcessEnv = process.env): SinkConfig 
       topic(TOPICS.aggregates, e.SINK_AGGREGATES_TOPIC, 'variant_window_metrics'),
       topic(TOPICS.failedEvents, e.SINK_FAILED_TOPIC, 'failed_events'),
       topic(TOPICS.registryChanges, e.SINK_REGISTRY_TOPIC, 'experiments'),
+      topic(TOPICS.results, e.SINK_RESULTS_TOPIC, 'experiment_results'),
     ],
   };
 }

@@ -22,7 +22,13 @@ import {
 import { runQuery } from './bigquery-jobs';
 
 export type TableName =
-  'exposures' | 'events' | 'experiment_events' | 'variant_window_metrics' | 'experiments' | 'failed_events';
+  | 'exposures'
+  | 'events'
+  | 'experiment_events'
+  | 'variant_window_metrics'
+  | 'experiments'
+  | 'failed_events'
+  | 'experiment_results';
 
 export const TABLE_NAMES: TableName[] = [
   'exposures',
@@ -31,6 +37,7 @@ export const TABLE_NAMES: TableName[] = [
   'variant_window_metrics',
   'experiments',
   'failed_events',
+  'experiment_results',
 ];
 
 /** A column computed from the record rather than mapped from one of its fields. */
@@ -121,6 +128,17 @@ const SPECS: Spec[] = [
     rowId: (r: FailedEvent) => r.failureId,
     partitionField: 'failed_at',
     clustering: ['stage'],
+  },
+  {
+    name: 'experiment_results',
+    description:
+      'Results snapshots (experiment, phase, metric, variant, every statistic and health check), from the results service via xp.results.v1.',
+    schema: 'experiment-result',
+    // One row per snapshot, metric and variant: a re-delivered record keeps its id.
+    rowId: (r: { snapshotId: string; metric: string; variationId: string }) =>
+      JSON.stringify([r.snapshotId, r.metric, r.variationId]),
+    partitionField: 'snapshot_at',
+    clustering: ['experiment_key', 'metric'],
   },
 ];
 
