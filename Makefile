@@ -19,7 +19,8 @@ node_modules/.installed: package.json package-lock.json
 
 deps: node_modules/.installed ## Install npm dependencies (with Node >= 22)
 
-build: deps ## Compile TypeScript to dist/
+build: deps ## Compile TypeScript to dist/ (and the packages/ SDKs to their dist/)
+	npm run build:packages --silent
 	npx tsc -p tsconfig.build.json
 
 up: build ## Install (if missing) and start the local stack, then show its status
@@ -40,6 +41,7 @@ lint: deps ## ESLint and Prettier check
 
 typecheck: deps ## TypeScript strict type check
 	npx tsc -p tsconfig.json --noEmit
+	npm run typecheck --workspaces --if-present --silent
 
 test-unit: deps ## Unit tests (no infrastructure)
 	$(JEST) --selectProjects unit

@@ -4,6 +4,8 @@
 // client's HTTP layer loads node-fetch with a dynamic import(), which jest's CommonJS
 // sandbox refuses otherwise.
 const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2023' } }] };
+// The workspace packages (packages/*) are imported by name; tests run their TypeScript sources.
+const moduleNameMapper = { '^@xp-platform/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts' };
 
 /** @type {import('jest').Config} */
 module.exports = {
@@ -12,14 +14,16 @@ module.exports = {
   projects: [
     {
       displayName: 'unit',
-      testMatch: ['<rootDir>/test/unit/**/*.test.ts'],
+      testMatch: ['<rootDir>/test/unit/**/*.test.ts', '<rootDir>/packages/*/test/**/*.test.ts'],
       transform,
+      moduleNameMapper,
       testEnvironment: 'node',
     },
     {
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       transform,
+      moduleNameMapper,
       testEnvironment: 'node',
       globalSetup: '<rootDir>/test/integration/setup/global-setup.ts',
       globalTeardown: '<rootDir>/test/integration/setup/global-teardown.ts',
@@ -29,6 +33,7 @@ module.exports = {
       displayName: 'chaos',
       testMatch: ['<rootDir>/test/chaos/**/*.test.ts'],
       transform,
+      moduleNameMapper,
       testEnvironment: 'node',
       globalSetup: '<rootDir>/test/integration/setup/global-setup.ts',
       globalTeardown: '<rootDir>/test/integration/setup/global-teardown.ts',

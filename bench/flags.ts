@@ -15,7 +15,7 @@ import { GrowthBookClient } from '@growthbook/growthbook';
 import autocannon from 'autocannon';
 import { Client } from 'pg';
 import { InMemStorageProvider, Unleash } from 'unleash-client';
-import { evaluate, type EvaluationContext, type Flag, type Rule } from '../services/registry/evaluation';
+import { evaluate, type EvaluationContext, type Flag, type Rule } from '@xp-platform/evaluation';
 
 const USERS = Number(process.env.BENCH_USERS ?? 200_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);

@@ -8,7 +8,7 @@ import {
   type EvaluationResult,
   type Flag,
   type Segment,
-} from '../services/registry/evaluation';
+} from '@xp-platform/evaluation';
 import { ExposureLog } from './exposure-log';
 
 export interface XpClientOptions {

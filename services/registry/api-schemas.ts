@@ -3,7 +3,7 @@
 // field is an error rather than silently ignored (a typo in `enabled` must not pass).
 
 import { z } from 'zod';
-import { OPERATORS } from './evaluation';
+import { OPERATORS } from '@xp-platform/evaluation';
 
 export const KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
 export const entityKey = z

@@ -2,7 +2,7 @@
 // state the server manages (status, approval, phases, decision).
 
 import type { Decision, ExperimentBody, ExperimentStatus } from './api-schemas';
-import type { Rule } from './evaluation';
+import type { Rule } from '@xp-platform/evaluation';
 
 export type ExperimentVariant = ExperimentBody['variants'][number];
 

@@ -6,7 +6,7 @@ import { experimentBodySchema, type ExperimentBody, type ExperimentStatus } from
 import { deepEqual } from './audit';
 import { LOCKS, type PoolClient } from './db';
 import { conflict, type FieldProblem } from './errors';
-import type { Flag, Rule } from './evaluation';
+import type { Flag, Rule } from '@xp-platform/evaluation';
 import {
   DEFINITION_FIELDS,
   currentPhase,

@@ -9,7 +9,7 @@ import {
   type FlagEnvironment,
   type FlagValue,
   type FlagValueType,
-} from './evaluation';
+} from '@xp-platform/evaluation';
 
 export interface FlagContext {
   environments: readonly string[];

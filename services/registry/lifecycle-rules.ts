@@ -7,7 +7,7 @@
 
 import type { ExperimentStatus } from './api-schemas';
 import { deepEqual } from './audit';
-import type { Flag } from './evaluation';
+import type { Flag } from '@xp-platform/evaluation';
 import type { DefinitionField, Experiment } from './experiment-model';
 import { valueMatchesType } from './flag-rules';
 

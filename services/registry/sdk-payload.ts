@@ -8,7 +8,7 @@ import { Client } from 'pg';
 import type { Logger } from '../common/logger';
 import { canonicalJson } from './audit';
 import type { Pool } from './db';
-import type { Flag, Segment } from './evaluation';
+import type { Flag, Segment } from '@xp-platform/evaluation';
 import { CHANGES_CHANNEL, list } from './store';
 
 export interface Payload {

@@ -26,7 +26,7 @@ import {
 } from './api-schemas';
 import { diff, type DiffEntry } from './audit';
 import type { FieldProblem } from './errors';
-import type { Flag, FlagValue, FlagValueType } from './evaluation';
+import type { Flag, FlagValue, FlagValueType } from '@xp-platform/evaluation';
 import { DEFINITION_FIELDS, definitionOf, type Experiment } from './experiment-model';
 import { normalizeFlag, zeroValue } from './flag-rules';
 import { editProblems } from './lifecycle-rules';

@@ -5,7 +5,7 @@ import type { SegmentBody } from '../api-schemas';
 import { authorize, principalOf } from '../auth';
 import type { PoolClient } from '../db';
 import { HttpError, badRequest, conflict } from '../errors';
-import type { Flag } from '../evaluation';
+import type { Flag } from '@xp-platform/evaluation';
 import { newExperiment, type Experiment } from '../experiment-model';
 import { editExperiment, experimentReferenceProblems } from '../experiments-service';
 import { insert, list, load, update } from '../store';

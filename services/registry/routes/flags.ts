@@ -13,7 +13,7 @@ import { deepEqual } from '../audit';
 import { authorize } from '../auth';
 import { withTransaction, type PoolClient } from '../db';
 import { conflict, notFound } from '../errors';
-import type { Flag, FlagEnvironment } from '../evaluation';
+import type { Flag, FlagEnvironment } from '@xp-platform/evaluation';
 import { managedRuleId, type Experiment } from '../experiment-model';
 import { normalizeFlag, validateFlag } from '../flag-rules';
 import { checkVersion, insert, list, load, loadOrThrow, present, remove, update } from '../store';

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { AppDeps } from '../app';
 import { authorize } from '../auth';
 import { HttpError } from '../errors';
-import { evaluate, type EvaluationContext, type Flag } from '../evaluation';
+import { evaluate, type EvaluationContext, type Flag } from '@xp-platform/evaluation';
 import type { ExposureInput } from '../exposures';
 import type { ChangeNotice } from '../sdk-payload';
 

@@ -12,7 +12,9 @@ export default async function globalSetup(): Promise<void> {
   // here (incremental, so a fresh `make build` makes this quick). XP_TEST_SKIP_BUILD=1 skips it
   // for suites that spawn no service.
   const root = join(__dirname, '..', '..', '..');
-  if (process.env.XP_TEST_SKIP_BUILD !== '1')
+  if (process.env.XP_TEST_SKIP_BUILD !== '1') {
+    // The services import the evaluation core as a package (packages/evaluation/dist).
+    execSync('npm run build:packages --silent', { cwd: root, stdio: 'inherit' });
     execFileSync(
       process.execPath,
       [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
@@ -21,6 +23,7 @@ export default async function globalSetup(): Promise<void> {
         stdio: 'inherit',
       },
     );
+  }
   const mode = process.env.XP_TEST_STACK ?? (dockerEngineReachable() ? 'testcontainers' : 'local');
   if (mode === 'testcontainers') {
     Object.assign(process.env, await startContainers());

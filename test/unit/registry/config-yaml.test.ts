@@ -1,7 +1,7 @@
 import YAML from 'yaml';
 import { diff, canonicalJson } from '../../../services/registry/audit';
 import { newExperiment } from '../../../services/registry/experiment-model';
-import { evaluate } from '../../../services/registry/evaluation';
+import { evaluate } from '@xp-platform/evaluation';
 import { ConfigParseError, exportConfig, parseConfig, planImport } from '../../../services/registry/yaml';
 
 const ENVS = ['development', 'staging', 'production'];

@@ -2,7 +2,7 @@
 // fit for every split), independent across experiments (chi-square test of independence),
 // and exclusive within a layer. Each statistic must stay below the 99.9% critical value.
 
-import { evaluate, type Flag, type Rule, type Split } from '../../../services/registry/evaluation';
+import { evaluate, type Flag, type Rule, type Split } from '@xp-platform/evaluation';
 
 const ENV = 'production';
 const UNITS = 100_000;

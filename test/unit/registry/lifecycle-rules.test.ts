@@ -1,4 +1,4 @@
-import type { Flag } from '../../../services/registry/evaluation';
+import type { Flag } from '@xp-platform/evaluation';
 import { newExperiment, type Experiment } from '../../../services/registry/experiment-model';
 import {
   editProblems,

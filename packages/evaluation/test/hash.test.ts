@@ -1,4 +1,4 @@
-import { bucket, hashString, murmur3 } from '../../../services/registry/evaluation';
+import { bucket, hashString, murmur3 } from '../src';
 
 // Reference values computed independently with Python's mmh3 (the C reference
 // MurmurHash3_x86_32): mmh3.hash(s.encode('utf-8'), 0, signed=False).

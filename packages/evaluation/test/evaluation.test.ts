@@ -13,7 +13,7 @@ import {
   type Rule,
   type Segment,
   type Split,
-} from '../../../services/registry/evaluation';
+} from '../src';
 
 const ENV = 'production';
 
