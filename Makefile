@@ -4,11 +4,20 @@ SHELL := /bin/bash
 
 # Node >= 22: the system node when new enough, else Node 24 from npm (infra/local/node.sh).
 NODE_BIN := $(shell bash infra/local/node.sh)
+ifeq ($(NODE_BIN),)
+$(error no Node >= 22: infra/local/node.sh failed, see its message above)
+endif
 export PATH := $(NODE_BIN):$(PATH)
+# npm's node-gyp builds native modules against the headers of the node that runs them
+# (never another Node's, such as a ~/.npmrc nodedir=/usr, and no header download).
+NODE_DIR := $(abspath $(NODE_BIN)/..)
+ifneq ($(wildcard $(NODE_DIR)/include/node/node.h),)
+export npm_config_nodedir := $(NODE_DIR)
+endif
 STACK := bash infra/local/stack.sh
 JEST := NODE_OPTIONS=--experimental-vm-modules npx jest
 
-.PHONY: help deps build up down status reset lint typecheck test test-unit test-integration test-chaos bench bench-sink bench-flags bench-enricher demo clean bench-collector bench-dedupe
+.PHONY: help deps build up down status reset lint typecheck test test-unit test-integration test-chaos bench bench-sink bench-flags bench-enricher demo clean bench-collector bench-dedupe test-fresh
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -58,6 +67,9 @@ bench: bench-sink bench-flags bench-enricher bench-collector bench-dedupe ## Ben
 
 demo: up ## The main job: an experiment end to end, from simulated traffic to results in BigQuery (DEMO_USERS=5000)
 	node dist/scripts/demo.js
+
+test-fresh: ## The README's two commands on a bare Debian 12 root (debootstrap; root only), timed
+	bash infra/fresh/test-fresh.sh
 
 clean: ## Remove build output
 	rm -rf dist coverage

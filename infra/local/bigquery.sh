@@ -61,7 +61,13 @@ pick_python() {
 cmd_install() {
   if installed; then say "already installed ($VENV)"; return 0; fi
   local py t0=$SECONDS
-  py="$(pick_python)" || die "needs Python >= 3.11 (set PYTHON=...)"
+  if ! py="$(pick_python)"; then
+    # Debian 12's python3 is 3.11, Ubuntu 24.04's 3.12.
+    apt_install "Python >= 3.11" python3 python3-venv
+    py="$(pick_python)" || die "needs Python >= 3.11; install one and set PYTHON=/path/to/python3.11"
+  fi
+  # Debian splits venv's pip bootstrap (ensurepip) into python3-venv.
+  "$py" -c 'import ensurepip, venv' 2>/dev/null || apt_install "Python's venv module" python3-venv
   say "installing $INSTALL_ID into $VENV (python: $("$py" -V 2>&1))"
   rm -rf "$VENV"
   "$py" -m venv "$VENV" || die "python -m venv failed"

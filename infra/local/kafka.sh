@@ -129,12 +129,22 @@ EOF
 EOF
 }
 
+# need_java: a Java >= 17 runtime on PATH (Kafka 4.x), from apt when missing
+# (default-jre-headless: OpenJDK 17 on Debian 12, 21 on Ubuntu 24.04).
+need_java() {
+  need_cmd java default-jre-headless
+  local v
+  v="$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')"
+  [[ "${v%%.*}" =~ ^[0-9]+$ ]] && (( ${v%%.*} >= 17 )) \
+    || die "Kafka $KAFKA_VERSION needs Java >= 17, $(command -v java) is ${v:-unknown}; run: apt-get install -y openjdk-17-jre-headless (then select it: update-alternatives --config java)"
+}
+
 # Marker content: changes whenever the pom changes, so a new pom re-installs.
 install_stamp() { sha256sum "$KAFKA_HOME/pom.xml" | cut -d' ' -f1; }
 
 cmd_install() {
-  command -v java >/dev/null || die "java not found (need Java 17+)"
-  command -v mvn >/dev/null || die "mvn not found (apt-get install maven)"
+  need_java
+  need_cmd mvn maven
   mkdir -p "$KAFKA_HOME"
   write_pom
   write_log4j

@@ -23,6 +23,34 @@ mkdir -p "$TOOLS_DIR" "$DATA_DIR" "$LOG_DIR" "$RUN_DIR"
 say() { printf '\033[1m[%s]\033[0m %s\n' "${PART:-stack}" "$*" >&2; }
 die() { printf '\033[31m[%s] error:\033[0m %s\n' "${PART:-stack}" "$*" >&2; exit 1; }
 
+# apt_install WHAT PKG...: install the Debian/Ubuntu packages PKG... that provide
+# WHAT. As root with apt-get, it just does it (refreshing stale package lists
+# once); otherwise it stops with the one command that does it.
+apt_install() {
+  local what="$1"; shift
+  command -v apt-get >/dev/null 2>&1 \
+    || die "$what is missing and this is not a Debian/Ubuntu system; install $what (Debian package: $*) and run again"
+  [[ $EUID -eq 0 ]] || die "$what is missing; run: sudo apt-get install -y $*"
+  export DEBIAN_FRONTEND=noninteractive
+  local log; log="$(logfile apt)"
+  # Lists older than a day (or none, as on a fresh debootstrap) give 404s.
+  if [[ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -mmin -1440 2>/dev/null | head -n 1)" ]]; then
+    say "apt-get update"
+    apt-get update -qq >>"$log" 2>&1 || die "apt-get update failed; see $log"
+  fi
+  say "installing $what from apt: $*"
+  apt-get install -y -qq --no-install-recommends "$@" >>"$log" 2>&1 \
+    || die "apt-get install failed; see $log; run: apt-get update && apt-get install -y $*"
+}
+
+# need_cmd CMD PKG...: CMD must be on PATH; installs PKG... with apt if it is not.
+need_cmd() {
+  local cmd="$1"; shift
+  command -v "$cmd" >/dev/null 2>&1 && return 0
+  apt_install "$cmd" "$@"
+  command -v "$cmd" >/dev/null 2>&1 || die "$cmd still missing after installing $*"
+}
+
 pidfile() { echo "$RUN_DIR/$1.pid"; }
 logfile() { echo "$LOG_DIR/$1.log"; }
 

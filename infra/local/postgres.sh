@@ -23,6 +23,8 @@ pg_bindir() {
 
 BIN="$(pg_bindir || true)"
 need_bin() { [[ -n "$BIN" ]] || die "PostgreSQL server binaries not found; run: $0 install"; }
+# The cluster runs as the postgres OS user (PostgreSQL refuses root): switching needs root.
+need_root() { [[ $EUID -eq 0 ]] || die "the local stack runs PostgreSQL as the postgres OS user, which needs root; run: sudo make up"; }
 
 # as_pg CMD...: run CMD as the postgres OS user (from / so it never needs $PWD).
 as_pg() { (cd / && runuser -u "$PG_OS_USER" -- "$@"); }
@@ -32,12 +34,8 @@ install_binaries() {
     say "server binaries present: $BIN"
     return
   fi
-  say "installing PostgreSQL from apt"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq postgresql-15 >/dev/null 2>&1 \
-    || apt-get install -y -qq postgresql >/dev/null \
-    || die "apt-get install postgresql failed"
+  # postgresql: 15 on Debian 12, 16 on Ubuntu 24.04.
+  apt_install "the PostgreSQL server" postgresql
   BIN="$(pg_bindir || true)"
   need_bin
   say "installed: $("$BIN/postgres" --version)"
@@ -129,6 +127,7 @@ data_dir_pid() {
 }
 
 cmd_install() {
+  need_root
   install_binaries
   disable_system_clusters
   ensure_cluster
@@ -136,6 +135,7 @@ cmd_install() {
 }
 
 cmd_start() {
+  need_root
   need_bin
   if is_running postgres; then
     wait_until postgres 30 healthy

@@ -34,7 +34,11 @@ cmd_install() {
     say "already installed: $SR_BIN ($SCHEMA_REGISTRY_VERSION)"
     return 0
   fi
-  command -v go >/dev/null 2>&1 || die "go not found on PATH (Go >= 1.26 needed: $SR_MODULE@$SCHEMA_REGISTRY_VERSION declares go 1.26.0)"
+  # Go >= 1.26 ($SR_MODULE@$SCHEMA_REGISTRY_VERSION declares go 1.26.0): the
+  # system go when new enough, else Go's toolchain module from the proxy (go.sh).
+  local gobin
+  gobin="$(bash "$(dirname "$0")/go.sh")" || die "no Go >= 1.26 to build with (see the go error above)"
+  PATH="$gobin:$PATH"
   say "building $SR_MODULE/cmd/schema-registry@$SCHEMA_REGISTRY_VERSION with $(go env GOVERSION)"
   mkdir -p "$TOOLS_DIR/bin" "$SR_BUILD_DIR"
   rm -f "$SR_BUILD_DIR/go.mod" "$SR_BUILD_DIR/go.sum"
@@ -49,7 +53,7 @@ EOF
     && GOBIN="$TOOLS_DIR/bin" GOFLAGS=-mod=mod GOTOOLCHAIN=local \
        go install -trimpath -ldflags "-s -w -X main.version=$SCHEMA_REGISTRY_VERSION" \
        "$SR_MODULE/cmd/schema-registry" ) \
-    || die "go build of $SR_MODULE@$SCHEMA_REGISTRY_VERSION failed"
+    || die "go build of $SR_MODULE@$SCHEMA_REGISTRY_VERSION with $gobin/go failed (output above)"
   echo "$SCHEMA_REGISTRY_VERSION" >"$SR_STAMP"
   say "installed: $("$SR_BIN" -version)"
 }

@@ -27,7 +27,26 @@ case "$cmd" in
     for p in "${parts[@]}"; do part "$p" install; done ;;
   up)
     start=$SECONDS
-    for p in "${parts[@]}"; do part "$p" install; part "$p" start; done
+    # A failed (or interrupted) `up` stops, in reverse order, what it started;
+    # parts that were already running are left alone.
+    started=()
+    stop_started() {
+      local rc=$?
+      trap - EXIT INT TERM
+      if ((rc != 0 && ${#started[@]} > 0)); then
+        say "start-up failed: stopping what this run started (${started[*]})"
+        for p in $(reverse "${started[@]}"); do part "$p" stop >/dev/null 2>&1 || true; done
+      fi
+      exit "$rc"
+    }
+    trap stop_started EXIT
+    trap 'exit 130' INT TERM
+    for p in "${parts[@]}"; do
+      part "$p" status >/dev/null 2>&1 || started+=("$p")
+      part "$p" install
+      part "$p" start
+    done
+    trap - EXIT INT TERM
     say "stack up in $((SECONDS - start))s"
     bash "$0" status "${parts[@]}" ;;
   down)
