@@ -28,6 +28,7 @@ import { flagRoutes } from './routes/flags';
 import { sdkRoutes } from './routes/sdk';
 import { segmentRoutes } from './routes/segments';
 import { tokenRoutes } from './routes/tokens';
+import { resultsFeatures } from './results/plugin';
 
 export interface AppDeps {
   config: Pick<
@@ -202,6 +203,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     tokenRoutes(scope, deps);
     configAsCodeRoutes(scope, deps);
     sdkRoutes(scope, deps);
+    resultsFeatures(scope, deps);
   });
   return app;
 }

@@ -5,6 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import type { DiffEntry } from './audit';
 import type { ImportPlan } from './yaml';
+import { addResultsCommands } from './results/cli-commands';
 
 class CliError extends Error {}
 
@@ -141,6 +142,7 @@ export function buildCli(): Command {
       const exp = (await res.json()) as { key: string; status: string; version: number };
       console.log(`${exp.key} is now ${exp.status} (version ${exp.version})`);
     });
+  addResultsCommands(program, (method, path, body) => call(opts(), method, path, body));
   return program;
 }
 
