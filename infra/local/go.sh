@@ -68,7 +68,7 @@ mkdir -p "$TOOLS_DIR"
 tmp="$(mktemp -d "$TOOLS_DIR/.go-XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
 curl -fsS --retry 3 -o "$tmp/go.zip" "$url" || die "download failed: $url"
-( cd "$tmp" && unzip -q go.zip -x '*/' ) || die "unzip of $url failed"
+( cd "$tmp" && unzip -q go.zip ) || die "unzip of $url failed"
 rm -f "$tmp/go.zip"
 
 # h1: base64(SHA-256 of "sha256  path\n" per file, sorted by path) — sha256sum
