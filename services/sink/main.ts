@@ -18,7 +18,7 @@ import { Loader, dropStaleStagingTables } from './loader';
 import { sinkMetrics } from './metrics';
 import { Runner } from './runner';
 import { ensureDataset, ensureTables, tableDefs } from './tables';
-import { installViews } from './views';
+import { dropRetiredViews, installViews } from './views';
 
 export interface Sink {
   runner: Runner;
@@ -58,6 +58,7 @@ export async function startSink(config: SinkConfig, opts: SinkOptions): Promise<
     e.SINK_RETRY_MAX_MS,
     async () => {
       const ds = await ensureDataset(bq, e.BIGQUERY_DATASET, e.BIGQUERY_LOCATION);
+      if (e.SINK_INSTALL_VIEWS) await dropRetiredViews(bq, e.BIGQUERY_PROJECT, e.BIGQUERY_DATASET);
       await ensureTables(bq, ds, defs.values(), logger);
       if (e.SINK_INSTALL_VIEWS) {
         const views = await installViews(bq, e.BIGQUERY_PROJECT, e.BIGQUERY_DATASET);

@@ -39,7 +39,22 @@ const RETIRED_VIEWS = [
   'experiment_results',
 ];
 
-/** Creates or replaces every view and drops retired ones; returns the names installed. */
+/**
+ * Drops the retired views (before the tables are ensured: experiment_results, once a view, is
+ * now the results service's table).
+ */
+export async function dropRetiredViews(bq: BigQuery, projectId: string, datasetId: string): Promise<void> {
+  for (const name of RETIRED_VIEWS) {
+    const table = bq.dataset(datasetId, { projectId }).table(name);
+    const [exists] = await table.exists();
+    // DROP VIEW, not tables.delete: the emulator deletes with DROP TABLE, which a view refuses.
+    if (exists && (await table.getMetadata())[0].type === 'VIEW') {
+      await runQuery(bq, `DROP VIEW \`${projectId}.${datasetId}.${name}\``);
+    }
+  }
+}
+
+/** Creates or replaces every view; returns their names. */
 export async function installViews(
   bq: BigQuery,
   projectId: string,
@@ -47,12 +62,6 @@ export async function installViews(
   dir?: string,
 ): Promise<string[]> {
   const views = viewDefinitions(projectId, datasetId, dir);
-  for (const name of RETIRED_VIEWS) {
-    // Only views: experiment_results is now the results service's table.
-    const table = bq.dataset(datasetId, { projectId }).table(name);
-    const [exists] = await table.exists();
-    if (exists && (await table.getMetadata())[0].type === 'VIEW') await table.delete();
-  }
   for (const v of views) {
     await runQuery(bq, `CREATE OR REPLACE VIEW \`${projectId}.${datasetId}.${v.name}\` AS\n${v.sql}`);
   }
