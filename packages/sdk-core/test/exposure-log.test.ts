@@ -1,4 +1,4 @@
-import { ExposureLog } from '../../../sdk/exposure-log';
+import { ExposureLog } from '../src';
 
 describe('ExposureLog', () => {
   it('reports an exposure once per unit, experiment and variant', () => {
