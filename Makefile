@@ -17,7 +17,7 @@ endif
 STACK := bash infra/local/stack.sh
 JEST := NODE_OPTIONS=--experimental-vm-modules npx jest
 
-.PHONY: help deps build up down status reset lint typecheck test test-unit test-integration test-chaos bench bench-sink bench-flags bench-enricher demo clean bench-collector bench-dedupe test-fresh
+.PHONY: browsers help deps build up down status reset lint typecheck test test-unit test-integration test-chaos bench bench-sink bench-flags bench-enricher demo clean bench-collector bench-dedupe test-fresh
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -55,8 +55,11 @@ typecheck: deps ## TypeScript strict type check
 test-unit: deps ## Unit tests (no infrastructure)
 	$(JEST) --selectProjects unit
 
-test-integration: $(if $(filter testcontainers,$(XP_TEST_STACK)),deps,up) ## Integration tests against the real stack
+test-integration: $(if $(filter testcontainers,$(XP_TEST_STACK)),deps,up) browsers ## Integration tests against the real stack
 	$(JEST) --selectProjects integration --runInBand
+
+browsers: ## Install Debian's Chromium (if missing) for the browser tests
+	@bash infra/local/chromium.sh >/dev/null
 
 test: lint typecheck test-unit test-integration ## Everything CI runs: lint, types, unit and integration tests
 

@@ -25,6 +25,20 @@ export function sdkRoutes(app: FastifyInstance, deps: AppDeps): void {
     for (const s of streams) s.end();
   });
 
+  // Browser SDKs read the payload and the stream from other origins. SDK tokens only read
+  // the payload, so any origin may ask; the preflight allows the Authorization header.
+  for (const url of ['/sdk/v1/payload', '/sdk/v1/stream']) {
+    app.options(url, { schema: { hide: true } }, async (_request, reply) =>
+      reply
+        .code(204)
+        .header('access-control-allow-origin', '*')
+        .header('access-control-allow-methods', 'GET')
+        .header('access-control-allow-headers', 'authorization, if-none-match, accept, cache-control')
+        .header('access-control-max-age', '600')
+        .send(),
+    );
+  }
+
   app.get(
     '/sdk/v1/payload',
     {
@@ -38,7 +52,11 @@ export function sdkRoutes(app: FastifyInstance, deps: AppDeps): void {
     async (request, reply: FastifyReply) => {
       const { environment } = request.query as { environment: string };
       const built = await deps.payloads.get(environment);
-      reply.header('etag', built.etag).header('cache-control', 'no-cache');
+      reply
+        .header('etag', built.etag)
+        .header('cache-control', 'no-cache')
+        .header('access-control-allow-origin', '*')
+        .header('access-control-expose-headers', 'etag');
       if (request.headers['if-none-match'] === built.etag) return reply.code(304).send();
       return reply.type('application/json; charset=utf-8').send(built.body);
     },
@@ -65,6 +83,7 @@ export function sdkRoutes(app: FastifyInstance, deps: AppDeps): void {
         'cache-control': 'no-cache, no-transform',
         connection: 'keep-alive',
         'x-accel-buffering': 'no',
+        'access-control-allow-origin': '*',
       });
       streams.add(res);
       let lastEtag = first.etag;

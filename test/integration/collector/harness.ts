@@ -36,6 +36,8 @@ export interface HarnessOptions {
   produceTimeoutMs?: number;
   maxInFlightRecords?: number;
   partitions?: number;
+  /** Origins the write key allows (CORS); browser tests use their page's origin or '*'. */
+  origins?: string[];
 }
 
 export interface Harness {
@@ -88,7 +90,9 @@ export async function startCollector(opts: HarnessOptions = {}): Promise<Harness
     metrics,
     serde,
     publisher,
-    writeKeys: new WriteKeys([{ key: WRITE_KEY, sourceId: 'it-source', origins: ['https://shop.example'] }]),
+    writeKeys: new WriteKeys([
+      { key: WRITE_KEY, sourceId: 'it-source', origins: opts.origins ?? ['https://shop.example'] },
+    ]),
     topics,
     readiness: [
       { name: 'kafka-producer', check: () => kafkaPublisher.ready() },
