@@ -8,12 +8,10 @@ ifeq ($(NODE_BIN),)
 $(error no Node >= 22: infra/local/node.sh failed, see its message above)
 endif
 export PATH := $(NODE_BIN):$(PATH)
-# npm's node-gyp builds native modules against the headers of the node that runs them
-# (never another Node's, such as a ~/.npmrc nodedir=/usr, and no header download).
+# `npm ci` builds native modules (node-gyp) against the headers of the node that runs
+# them, never another Node's (such as a ~/.npmrc nodedir=/usr) and without a download.
 NODE_DIR := $(abspath $(NODE_BIN)/..)
-ifneq ($(wildcard $(NODE_DIR)/include/node/node.h),)
-export npm_config_nodedir := $(NODE_DIR)
-endif
+NPM_NODEDIR := $(if $(wildcard $(NODE_DIR)/include/node/node.h),npm_config_nodedir=$(NODE_DIR))
 STACK := bash infra/local/stack.sh
 JEST := NODE_OPTIONS=--experimental-vm-modules npx jest
 
@@ -23,7 +21,7 @@ help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	$(NPM_NODEDIR) npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 deps: node_modules/.installed ## Install npm dependencies (with Node >= 22)
