@@ -323,6 +323,8 @@ async function evaluationBench(): Promise<void> {
   console.log(
     `flag evaluation: ${SPECS.length} flags × ${USERS} users, best of ${ROUNDS} rounds, Node ${process.version}`,
   );
+  // The packaged core as users install it (packages/evaluation/dist), not the TypeScript sources.
+  console.log(`  xp core: @xp-platform/evaluation from ${require.resolve('@xp-platform/evaluation')}`);
   const results = engines.map((e) => ({ name: e.name, ...measure(e, all) }));
   unleash.destroy();
   const peer = Math.max(results[1]!.evalsPerSec, results[2]!.evalsPerSec);
