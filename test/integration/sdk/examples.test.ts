@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Browser } from 'playwright-core';
-import type { Exposure } from '../../../services/common/records';
+import type { Exposure, TrackingEvent } from '../../../services/common/records';
 import { WRITE_KEY, readAll, startCollector, type Harness } from '../collector/harness';
 import {
   ADMIN_TOKEN,
@@ -236,6 +236,32 @@ describe('examples: the packed SDKs installed into empty folders', () => {
       // Clocks: the page's Date.now() and the test's are the same machine's.
       expect(change.at - t0).toBeLessThan(2_000);
       console.log(`browser-app: kill switch applied ${change.at - t0} ms after the registry acknowledged it`);
+
+      // Events still queued when the page goes away leave with navigator.sendBeacon on pagehide;
+      // a wrapper notes each beacon in localStorage, read back from a page of the same origin.
+      await page.evaluate(() => {
+        // Root types have no DOM lib: the browser's navigator is typed by hand here.
+        type Beacon = (url: string, data?: unknown) => boolean;
+        const nav = (globalThis as unknown as { navigator: { sendBeacon: Beacon } }).navigator;
+        const send = nav.sendBeacon.bind(nav);
+        nav.sendBeacon = (url, data) => {
+          localStorage.setItem('beaconed', String(url));
+          return send(url, data);
+        };
+        const xp = (globalThis as unknown as { xp: { track(e: object): void } }).xp;
+        xp.track({ event: 'Beacon Check', userId: 'user-2' });
+      });
+      await page.goto('about:blank');
+      const until = Date.now() + 15_000;
+      let beaconed: TrackingEvent[] = [];
+      while (beaconed.length === 0 && Date.now() < until) {
+        const raw = await readAll<TrackingEvent>(collector, collector.topics.rawEvents);
+        beaconed = raw.map((r) => r.value).filter((e) => e.event === 'Beacon Check');
+        if (beaconed.length === 0) await new Promise((r) => setTimeout(r, 300));
+      }
+      expect(beaconed).toHaveLength(1);
+      await page.goto(`${site.url}/package.json`); // same origin, not the app
+      expect(await page.evaluate(() => localStorage.getItem('beaconed'))).toMatch(/\/v1\/batch\?writeKey=/);
     } finally {
       await browser?.close();
       await site.close();
