@@ -1,8 +1,8 @@
 // Facts for one experiment, written straight into the fact tables of a private dataset (as
 // the sink would load them), so these suites test the results path whatever state the sink
-// is in. Deterministic: 200 units per variant, control converts 10%, treatment 25%, the
-// treatment raises errors (a failing guardrail), three units saw both variants, and half the
-// units ordered before their exposure (CUPED's covariate).
+// is in. Deterministic: 200 units per variant, control converts 20%, treatment 50%, the
+// treatment raises errors (the guardrail), three units saw both variants, and half the
+// units (alike in both variants, converting ones among them) ordered before their exposure.
 import type { BigQuery, Dataset } from '@google-cloud/bigquery';
 import pino from 'pino';
 import { ensureDataset, ensureTables, tableDefs } from '../../../services/sink/tables';
@@ -12,7 +12,7 @@ const H = 3600_000;
 const iso = (ms: number) => new Date(ms).toISOString();
 
 export const UNITS_PER_VARIANT = 200;
-export const CONVERTED = { control: 20, treatment: 50 };
+export const CONVERTED = { control: 40, treatment: 100 };
 export const MULTIPLE_EXPOSURE_UNITS = 3;
 
 export interface Seeded {
@@ -122,15 +122,16 @@ export async function seedFacts(dataset: Dataset, key: string, phaseStart: numbe
       const unit = `${key}-${variant}-${i}`;
       const at = phaseStart + (i % 50) * 60_000;
       exposures.push(exposure(unit, variant, at, 0));
-      if (i < CONVERTED[variant]) {
+      // The converting units are among those that ordered before (CUPED has signal to use).
+      if (i % 2 === 0 && i / 2 < CONVERTED[variant]) {
         attributed.push(attribute(unit, variant, 'Order Completed', 20 + (i % 7), 1, at));
       }
       // Errors: one per 10 control units, one per unit in 40% of treatment units.
       if (variant === 'control' ? i % 10 === 0 : i % 5 < 2) {
         attributed.push(attribute(unit, variant, 'Error', null, 2, at));
       }
-      // Before exposure: the units that will convert mostly ordered before too (CUPED's signal).
-      if (i % 2 === 0 || i < CONVERTED[variant]) {
+      // Before exposure: every other unit ordered, alike in both variants (CUPED's covariate).
+      if (i % 2 === 0) {
         events.push({
           message_id: `${key}-pre-${unit}`,
           type: 'track',
@@ -158,7 +159,8 @@ export async function seedFacts(dataset: Dataset, key: string, phaseStart: numbe
       exposure(unit, 'treatment', phaseStart + 60_000, 1),
     );
   }
-  await insert(dataset, 'exposures', exposures, phaseStart);
-  await insert(dataset, 'experiment_events', attributed, phaseStart);
+  // History first, exposures last: a refresh running meanwhile sees no unit, or all facts.
   await insert(dataset, 'events', events, phaseStart);
+  await insert(dataset, 'experiment_events', attributed, phaseStart);
+  await insert(dataset, 'exposures', exposures, phaseStart);
 }

@@ -5,7 +5,7 @@ const ROOT = join(__dirname, '..', '..', '..');
 
 /** The compiled entry point of a service (dist/ is built once by global-setup.ts). */
 export function serviceMain(
-  service: 'registry' | 'collector' | 'enricher' | 'sink',
+  service: 'registry' | 'collector' | 'enricher' | 'sink' | 'results',
   file = 'main.js',
 ): string {
   const main = join(ROOT, 'dist', 'services', service, file);
