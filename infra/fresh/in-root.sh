@@ -27,8 +27,14 @@ for t in java mvn go node npm python3 psql; do
   fi
 done
 
-rc=0; n=0
+# A command written "?CMD" runs only when the one before it failed (to see more
+# of a failure, e.g. "make test;?make -k test-unit test-integration").
+rc=0; n=0; last=0
 for cmd in "$@"; do
+  if [[ "$cmd" == '?'* ]]; then
+    cmd="${cmd#?}"
+    ((last != 0)) || continue
+  fi
   n=$((n + 1))
   log="$cmd"; log="$OUT/$n-${log//[^A-Za-z0-9.]/-}.log"
   echo "=== $cmd (log: $log)"
@@ -36,9 +42,10 @@ for cmd in "$@"; do
   timeout --kill-after=30 "$TIMEOUT" bash -c "$cmd" 2>&1 | tee "$log"
   status=${PIPESTATUS[0]}
   took=$((SECONDS - start))
+  last=$status
   if ((status == 0)); then result=passed; else result="FAILED (exit $status)"; rc=1; fi
   ((status == 124)) && result="TIMED OUT after $(fmt "$TIMEOUT")"
-  printf '%-12s %-8s %s\n' "$cmd" "$(fmt "$took")" "$result" | tee -a "$REPORT"
+  printf '%-14s %-8s %s\n' "$cmd" "$(fmt "$took")" "$result" | tee -a "$REPORT"
 done
 
 echo "=== make down"

@@ -103,8 +103,13 @@ for v in "${!PORTS[@]}"; do
   port_open "$p" && die "port $p ($v) is in use on this host; set XP_FRESH_PORT_OFFSET to another offset"
   ENV+=("$v=$p")
 done
-ENV+=("XP_REGISTRY_URL=http://127.0.0.1:$((7070 + XP_FRESH_PORT_OFFSET))"
-      "XP_COLLECTOR_URL=http://127.0.0.1:$((7071 + XP_FRESH_PORT_OFFSET))")
+# Some clients read an address rather than a port (scripts/demo.ts reads only
+# these): set every address too, so nothing can reach the host's stack.
+o=$XP_FRESH_PORT_OFFSET
+ENV+=("XP_REGISTRY_URL=http://127.0.0.1:$((7070 + o))" "XP_COLLECTOR_URL=http://127.0.0.1:$((7071 + o))"
+      "KAFKA_BROKERS=127.0.0.1:$((9092 + o))" "SCHEMA_REGISTRY_URL=http://127.0.0.1:$((8081 + o))"
+      "DATABASE_URL=postgresql://xp:xp@127.0.0.1:$((5432 + o))/xp"
+      "BIGQUERY_API_ENDPOINT=http://127.0.0.1:$((9050 + o))")
 
 t0=$SECONDS
 if [[ -n "${XP_FRESH_BASE:-}" && -f "$XP_FRESH_BASE" ]]; then
