@@ -5,7 +5,7 @@
 # infra/local/dev.env; production configuration has no defaults for secrets.
 source "$(dirname "$0")/lib.sh"
 NAME="${1:?usage: service.sh NAME start|stop|status}"; PART="$NAME"
-declare -A PORTS=([registry]=7070 [collector]=7071 [enricher]=7072 [sink]=7073)
+declare -A PORTS=([registry]=7070 [collector]=7071 [enricher]=7072 [sink]=7073 [results]=7074)
 [[ -n "${PORTS[$NAME]:-}" ]] || die "unknown service $NAME"
 PORT_VAR="${NAME^^}_PORT"           # e.g. COLLECTOR_PORT, as the service itself reads it
 PORT="${!PORT_VAR:-${PORTS[$NAME]}}"
@@ -26,6 +26,10 @@ case "${2:-status}" in
     export SCHEMA_REGISTRY_URL="${SCHEMA_REGISTRY_URL:-http://$XP_HOST:$SCHEMA_REGISTRY_PORT}"
     export DATABASE_URL="${DATABASE_URL:-postgresql://xp:xp@$XP_HOST:$PGPORT/xp}"
     export BIGQUERY_API_ENDPOINT="${BIGQUERY_API_ENDPOINT:-http://$XP_HOST:$BIGQUERY_PORT}"
+    # The registry and the results service call each other (list experiments, record
+    # summaries; refresh on demand).
+    export RESULTS_REGISTRY_URL="${RESULTS_REGISTRY_URL:-http://$XP_HOST:${REGISTRY_PORT:-${PORTS[registry]}}}"
+    export REGISTRY_RESULTS_URL="${REGISTRY_RESULTS_URL:-http://$XP_HOST:${RESULTS_PORT:-${PORTS[results]}}}"
     start_bg "$NAME" node --enable-source-maps "$MAIN"
     wait_until "$NAME" 60 healthy
     say "up: http://$XP_HOST:$PORT" ;;

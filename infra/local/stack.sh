@@ -5,7 +5,7 @@ source "$(dirname "$0")/lib.sh"
 HERE="$(dirname "$0")"
 PARTS=(postgres kafka schema-registry bigquery)
 # Platform services join the stack once they exist (their main.ts is in the tree).
-for svc in registry collector enricher sink; do
+for svc in registry collector enricher sink results; do
   [[ -f "$ROOT/services/$svc/main.ts" ]] && PARTS+=("$svc")
 done
 
