@@ -197,6 +197,8 @@ describe('experiment lifecycle', () => {
       'new_phase:1',
       'transitioned:stopped',
       'transitioned:concluded',
+      // Concluding freezes the final results into the log (none recorded here: results null).
+      'results:final',
       'transitioned:archived',
     ]);
     const flagLog = await alice('GET', '/v1/audit?entityType=flag&key=button_color');
