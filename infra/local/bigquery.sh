@@ -126,11 +126,12 @@ cmd_start() {
   mkdir -p "$BQ_DATA/uploads" "$BQ_DATA/gcs"
   say "starting bqemulator $BQEMULATOR_VERSION on $URL (gRPC :$BIGQUERY_GRPC_PORT, data $BQ_DATA)"
   # env -C: a .bqemu.toml in the working directory would be read as config.
+  # bqemulator_launch.py: bqemulator with its concurrency defects worked around (see there).
   start_bg bigquery env -C "$BQ_DATA" \
     HOME="$BQ_HOME" \
     BQEMU_UPLOAD_STAGING_DIR="$BQ_DATA/uploads" \
     BQEMU_GCS_LOCAL_ROOT="$BQ_DATA/gcs" \
-    "$VENV/bin/bqemulator" start \
+    "$VENV/bin/python" "$ROOT/infra/local/bqemulator_launch.py" start \
       --rest-host "$XP_HOST" --rest-port "$BIGQUERY_PORT" \
       --grpc-host "$XP_HOST" --grpc-port "$BIGQUERY_GRPC_PORT" \
       --persistent --data-dir "$BQ_DATA" \
