@@ -2,25 +2,32 @@
 //
 // | Avro                                   | BigQuery                          | value sent          |
 // | -------------------------------------- | --------------------------------- | ------------------- |
-// | string                                 | STRING                            | as is               |
+// | string                                 | STRING                            | as is (well-formed) |
 // | string with "xp.bigquery": "JSON"      | JSON                              | JSON text, checked  |
 // | int, long                              | INT64                             | number              |
 // | float, double                          | FLOAT64                           | finite number       |
 // | boolean                                | BOOL                              | as is               |
-// | bytes, fixed                           | BYTES                             | base64              |
-// | long + timestamp-millis / -micros      | TIMESTAMP                         | ISO-8601 string     |
+// | bytes, fixed                           | BYTES                             | Buffer              |
+// | long + timestamp-millis / -micros      | TIMESTAMP                         | Date                |
 // | enum                                   | STRING                            | the symbol          |
 // | ["null", X] (either order)             | X, mode NULLABLE                  | null or X's value   |
-// | array of X                             | X, mode REPEATED                  | array               |
-// | record                                 | RECORD (STRUCT) with its fields   | object              |
+// | array of X (X not a record)            | X, mode REPEATED                  | array               |
+// | record, array of records               | JSON                              | JSON text           |
 // | map of X                               | JSON                              | JSON text           |
+//
+// Nested records are JSON columns, not RECORD (STRUCT): the emulator's Storage Write API
+// refuses RECORD columns ("Attempted to convert a STRUCT with no fields"), and JSON works
+// the same on BigQuery (JSON_VALUE(reasons[0].code), JSON_QUERY_ARRAY(reasons)), so one
+// schema serves both. Values are in the form the Storage Write API's JSONWriter encodes
+// (Date for TIMESTAMP, Buffer for BYTES). Strings must be well-formed UTF-16: a lone
+// surrogate has no UTF-8 encoding and BigQuery refuses the whole append, so such a value
+// is caught here and its record goes to failed_events, deterministically.
 //
 // Column names are the Avro field names in snake_case (messageId -> message_id). A field
 // that is not nullable is REQUIRED when a table is created; columns added later to an
 // existing table are always NULLABLE (BigQuery cannot add REQUIRED columns). Other unions
 // and nested arrays have no BigQuery equivalent and are refused when the schema is mapped,
-// at start-up, never at run time. Timestamps are sent as ISO strings because numbers are
-// read as microseconds by the emulator (docs/local-stack.md).
+// at start-up, never at run time.
 
 import type { TableField } from '@google-cloud/bigquery';
 
@@ -55,8 +62,7 @@ export const LINEAGE_FIELDS: BqField[] = [
     name: 'row_id',
     type: 'STRING',
     mode: 'REQUIRED',
-    description:
-      'Deterministic id of the row: the MERGE key that makes loads idempotent (event id for event tables).',
+    description: 'Deterministic id of the row (event id for event tables): the sink writes one row per id.',
   },
   {
     name: 'kafka_topic',
@@ -266,14 +272,18 @@ function fieldOf(f: FieldShape): BqField {
   if (shape.kind === 'nullable') {
     mode = 'NULLABLE';
     shape = shape.inner;
-  } else if (shape.kind === 'array') {
+  } else if (shape.kind === 'array' && !isNested(shape)) {
     mode = 'REPEATED';
     shape = shape.items;
   }
-  const field: BqField = { name: f.column, type: typeOf(shape), mode };
+  const field: BqField = { name: f.column, type: isNested(shape) ? 'JSON' : typeOf(shape), mode };
   if (f.doc) field.description = f.doc.slice(0, 1024);
-  if (shape.kind === 'record') field.fields = shape.fields.map(fieldOf);
   return field;
+}
+
+/** A record, or an array of records: one JSON column (see the header). */
+function isNested(shape: Shape): boolean {
+  return shape.kind === 'record' || (shape.kind === 'array' && shape.items.kind === 'record');
 }
 
 function typeOf(shape: Shape): BqType {
@@ -295,7 +305,7 @@ function typeOf(shape: Shape): BqType {
     case 'json-map':
       return 'JSON';
     case 'record':
-      return 'RECORD';
+      return 'JSON';
     case 'nullable':
     case 'array':
       throw new MappingError('nested nullable or array shape');
@@ -309,17 +319,26 @@ const MIN_TS_MS = -62_135_596_800_000;
 const MAX_TS_MS = 253_402_300_799_999;
 
 /**
- * Converts a decoded Avro record (avsc's JS values) into a row for insertAll, keyed by
- * column name. Throws ConversionError with the field path for a value BigQuery would
- * reject (invalid JSON text, a timestamp out of range, NaN), so the row can be sent to
- * failed_events before it poisons a whole request (the emulator answers 500 to those).
+ * Converts a decoded Avro record (avsc's JS values) into a row for the Storage Write API's
+ * JSONWriter, keyed by column name. Throws ConversionError with the field path for a value
+ * BigQuery would reject (invalid JSON text, a lone surrogate, a timestamp out of range,
+ * NaN), so the record goes to failed_events instead of failing a whole append.
  */
 export function toBigQueryRow(
   fields: FieldShape[],
   record: Record<string, unknown>,
 ): Record<string, unknown> {
   const row: Record<string, unknown> = {};
-  for (const f of fields) row[f.column] = convert(f.shape, record[f.avroName], f.avroName);
+  for (const f of fields) {
+    const value = record[f.avroName];
+    const inner = f.shape.kind === 'nullable' ? f.shape.inner : f.shape;
+    if (isNested(inner)) {
+      if (f.shape.kind === 'nullable' && (value === null || value === undefined)) row[f.column] = null;
+      else row[f.column] = JSON.stringify(jsonValue(inner, value, f.avroName));
+    } else {
+      row[f.column] = convert(f.shape, value, f.avroName);
+    }
+  }
   return row;
 }
 
@@ -331,6 +350,7 @@ function convert(shape: Shape, value: unknown, path: string): unknown {
     case 'string':
       if (typeof value !== 'string')
         throw new ConversionError(path, `expected a string, got ${typeof value}`);
+      checkWellFormed(value, path);
       if (shape.json) checkJson(value, path);
       return value;
     case 'enum':
@@ -353,27 +373,32 @@ function convert(shape: Shape, value: unknown, path: string): unknown {
       return value;
     case 'bytes':
       if (!Buffer.isBuffer(value)) throw new ConversionError(path, 'expected bytes');
-      return value.toString('base64');
-    case 'timestamp': {
-      const ms = value instanceof Date ? value.getTime() : typeof value === 'number' ? value : NaN;
-      const millis = shape.unit === 'micros' ? Math.floor(ms / 1000) : ms;
-      if (!Number.isFinite(millis) || millis < MIN_TS_MS || millis > MAX_TS_MS) {
-        throw new ConversionError(
-          path,
-          `timestamp ${String(value)} is outside BigQuery's range (years 1 to 9999)`,
-        );
-      }
-      return new Date(millis).toISOString();
+      return value;
+    case 'timestamp':
+      return new Date(timestampMs(shape.unit, value, path));
+    case 'json-map': {
+      const text = JSON.stringify(value);
+      checkWellFormed(text, path);
+      return text;
     }
-    case 'json-map':
-      return JSON.stringify(value);
     case 'array':
       if (!Array.isArray(value)) throw new ConversionError(path, 'expected an array');
       return value.map((v, i) => convert(shape.items, v, `${path}.${i}`));
+    case 'record':
+      return JSON.stringify(jsonValue(shape, value, path));
+  }
+}
+
+/** A nested value as JSON: snake_case keys, ISO timestamps, base64 bytes. */
+function jsonValue(shape: Shape, value: unknown, path: string): unknown {
+  if (shape.kind === 'nullable')
+    return value === null || value === undefined ? null : jsonValue(shape.inner, value, path);
+  switch (shape.kind) {
     case 'record': {
+      if (typeof value !== 'object' || value === null) throw new ConversionError(path, 'expected a record');
       const out: Record<string, unknown> = {};
       for (const f of shape.fields) {
-        out[f.column] = convert(
+        out[f.column] = jsonValue(
           f.shape,
           (value as Record<string, unknown>)[f.avroName],
           `${path}.${f.avroName}`,
@@ -381,7 +406,68 @@ function convert(shape: Shape, value: unknown, path: string): unknown {
       }
       return out;
     }
+    case 'array':
+      if (!Array.isArray(value)) throw new ConversionError(path, 'expected an array');
+      return value.map((v, i) => jsonValue(shape.items, v, `${path}.${i}`));
+    case 'timestamp':
+      return new Date(timestampMs(shape.unit, value, path)).toISOString();
+    case 'bytes':
+      if (!Buffer.isBuffer(value)) throw new ConversionError(path, 'expected bytes');
+      return value.toString('base64');
+    case 'string':
+      if (shape.json) {
+        const text = convert(shape, value, path) as string;
+        return JSON.parse(text) as unknown;
+      }
+      return convert(shape, value, path);
+    case 'json-map':
+      return convert(shape, value, path) === null ? null : value;
+    default:
+      return convert(shape, value, path);
   }
+}
+
+function timestampMs(unit: 'millis' | 'micros', value: unknown, path: string): number {
+  const ms = value instanceof Date ? value.getTime() : typeof value === 'number' ? value : NaN;
+  const millis = unit === 'micros' ? Math.floor(ms / 1000) : ms;
+  if (!Number.isFinite(millis) || millis < MIN_TS_MS || millis > MAX_TS_MS) {
+    throw new ConversionError(
+      path,
+      `timestamp ${String(value)} is outside BigQuery's range (years 1 to 9999)`,
+    );
+  }
+  return millis;
+}
+
+/**
+ * A lone UTF-16 surrogate cannot be encoded as UTF-8; in JSON text it hides as an escape
+ * ("\\ud800"), which JSON.parse accepts but BigQuery's JSON parser refuses.
+ */
+function checkWellFormed(text: string, path: string): void {
+  if (hasLoneSurrogate(text)) throw new ConversionError(path, 'string contains a lone UTF-16 surrogate');
+  if (text.includes('\\u') && /\\u[dD][89a-fA-F]/.test(text)) {
+    const parsed = safeParse(text);
+    if (parsed.ok && !deepWellFormed(parsed.value)) {
+      throw new ConversionError(path, 'JSON text contains a lone UTF-16 surrogate escape');
+    }
+  }
+}
+
+function safeParse(text: string): { ok: true; value: unknown } | { ok: false } {
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch {
+    return { ok: false };
+  }
+}
+
+function deepWellFormed(v: unknown): boolean {
+  if (typeof v === 'string') return !hasLoneSurrogate(v);
+  if (Array.isArray(v)) return v.every(deepWellFormed);
+  if (v && typeof v === 'object') {
+    return Object.entries(v).every(([k, x]) => !hasLoneSurrogate(k) && deepWellFormed(x));
+  }
+  return true;
 }
 
 function checkJson(text: string, path: string): void {
@@ -390,4 +476,17 @@ function checkJson(text: string, path: string): void {
   } catch (err) {
     throw new ConversionError(path, `not valid JSON text (${(err as Error).message})`);
   }
+}
+
+// String.prototype.isWellFormed/toWellFormed (ES2024), without raising the compile target.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, 'g');
+
+export function hasLoneSurrogate(text: string): boolean {
+  return LONE_SURROGATE.test(text);
+}
+
+/** The text with each lone surrogate replaced by U+FFFD. */
+export function wellFormed(text: string): string {
+  return text.replace(LONE_SURROGATES, '\uFFFD');
 }

@@ -20,6 +20,13 @@ export const sinkEnv = z.object({
   BIGQUERY_LOCATION: z.string().min(1).default('US'),
   /** Unset: Google's API with application default credentials. */
   BIGQUERY_API_ENDPOINT: z.url().optional(),
+  /** host:port of an emulator's Storage Write API (gRPC, plaintext); unset: Google's. */
+  BIGQUERY_STORAGE_ENDPOINT: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'host:port')
+    .optional(),
+  /** The emulator's gRPC port, used when only BIGQUERY_API_ENDPOINT is set. */
+  BIGQUERY_GRPC_PORT: env.port(9060),
   SINK_EVENTS_TOPIC: z.string().min(1).default(TOPICS.cleanEvents),
   SINK_EXPOSURES_TOPIC: z.string().min(1).default(TOPICS.cleanExposures),
   SINK_ENRICHED_TOPIC: z.string().min(1).default(TOPICS.enrichedEvents),
@@ -30,10 +37,18 @@ export const sinkEnv = z.object({
   SINK_ENSURE_TOPICS: env.bool(true),
   SINK_BATCH_MAX_ROWS: env.int(5000, 1),
   SINK_BATCH_MAX_BYTES: env.int(8 * 1024 * 1024, 1024),
-  SINK_BATCH_MAX_DELAY_MS: env.int(2000, 0),
-  SINK_INSERT_CHUNK_ROWS: env.int(500, 1),
-  SINK_INSERT_CHUNK_BYTES: env.int(5 * 1024 * 1024, 1024),
-  SINK_INSERT_ATTEMPTS: env.int(3, 1),
+  SINK_BATCH_MAX_DELAY_MS: env.int(1000, 0),
+  // One append request: BigQuery refuses requests of 10 MB or more.
+  SINK_APPEND_MAX_ROWS: env.int(10_000, 1),
+  SINK_APPEND_MAX_BYTES: env.int(8 * 1024 * 1024, 1024),
+  SINK_APPEND_TIMEOUT_MS: env.int(30_000, 100),
+  /** A stream idle this long is finalized and replaced before the next append (BigQuery expires idle streams after ~3 days). */
+  SINK_STREAM_ROTATE_IDLE_MS: env.int(24 * 3600 * 1000, 1000),
+  /** Test-only crash point, `<point>:<n>` (services/sink/failpoint.ts). */
+  SINK_FAILPOINT: z
+    .string()
+    .regex(/^(before-append|after-send|after-ack|recovery):\d+$/)
+    .optional(),
   SINK_RETRY_INITIAL_MS: env.int(200, 1),
   SINK_RETRY_MAX_MS: env.int(30_000, 1),
   SINK_INSTALL_VIEWS: env.bool(true),

@@ -1,5 +1,6 @@
-// The sink: Kafka topics -> BigQuery tables, effectively once. Wiring only; see runner.ts
-// (consume, batch, commit after load) and loader.ts (staging + MERGE).
+// The sink: Kafka topics -> BigQuery tables through the Storage Write API, exactly once.
+// Wiring only; see runner.ts (consume, per-partition flush and commit) and
+// partition-writer.ts (committed streams, offsets, recovery).
 
 import type { BigQuery, Dataset } from '@google-cloud/bigquery';
 import type { Registry } from 'prom-client';
@@ -12,11 +13,12 @@ import { startOpsServer } from '../common/ops-server';
 import type { SchemaName } from '../common/schemas';
 import { AvroSerde } from '../common/serde';
 import { ensureTopics } from '../common/topics';
-import { backoffMs, classifyError, sleep } from './bigquery-jobs';
 import { sinkConfig, type SinkConfig } from './config';
-import { Loader, dropStaleStagingTables } from './loader';
+import { Failpoints } from './failpoint';
 import { sinkMetrics } from './metrics';
+import { withRetry } from './retry';
 import { Runner } from './runner';
+import { createWriterClient } from './write-api';
 import { ensureDataset, ensureTables, tableDefs } from './tables';
 import { dropRetiredViews, installViews } from './views';
 
@@ -51,11 +53,14 @@ export async function startSink(config: SinkConfig, opts: SinkOptions): Promise<
   const defs = tableDefs(opts.schemas);
 
   // BigQuery may be unreachable at start-up: wait for it rather than crash-loop.
-  const dataset = await untilDone(
-    logger,
-    'BigQuery set-up',
-    e.SINK_RETRY_INITIAL_MS,
-    e.SINK_RETRY_MAX_MS,
+  const retry = { initialMs: e.SINK_RETRY_INITIAL_MS, maxMs: e.SINK_RETRY_MAX_MS };
+  const dataset = await withRetry(
+    retry,
+    {
+      context: 'BigQuery set-up',
+      onRetry: (err, _a, waitMs) =>
+        logger.warn({ err: err.message, waitMs }, 'BigQuery set-up failed; retrying'),
+    },
     async () => {
       const ds = await ensureDataset(bq, e.BIGQUERY_DATASET, e.BIGQUERY_LOCATION);
       if (e.SINK_INSTALL_VIEWS) await dropRetiredViews(bq, e.BIGQUERY_PROJECT, e.BIGQUERY_DATASET);
@@ -68,9 +73,6 @@ export async function startSink(config: SinkConfig, opts: SinkOptions): Promise<
     },
   );
   opts.onBigQueryReady?.(dataset);
-  void dropStaleStagingTables(dataset, 3600_000, logger).catch((err: unknown) =>
-    logger.warn({ err: (err as Error).message }, 'could not list staging tables'),
-  );
 
   const kafka = createKafka({ clientId: e.SINK_CLIENT_ID, brokers: e.KAFKA_BROKERS, logger });
   const specs = [...new Map(config.topics.map((t) => [t.spec.name, t.spec])).values()];
@@ -85,20 +87,9 @@ export async function startSink(config: SinkConfig, opts: SinkOptions): Promise<
   }
   const serde = await AvroSerde.create(e.SCHEMA_REGISTRY_URL, specs);
 
-  // The loader asks the runner (created below, it needs the loader) whether we are stopping.
-  const ref: { runner?: Runner } = {};
-  const loader = new Loader({
-    bq,
-    dataset,
-    logger,
-    metrics,
-    insertChunkRows: e.SINK_INSERT_CHUNK_ROWS,
-    insertChunkBytes: e.SINK_INSERT_CHUNK_BYTES,
-    insertAttempts: e.SINK_INSERT_ATTEMPTS,
-    initialBackoffMs: e.SINK_RETRY_INITIAL_MS,
-    maxBackoffMs: e.SINK_RETRY_MAX_MS,
-    stopping: () => ref.runner?.isStopping ?? false,
-  });
+  const client = createWriterClient({ projectId: e.BIGQUERY_PROJECT, endpoint: storageEndpoint(e) });
+  const admin = kafka.admin();
+  await admin.connect();
   const consumer = kafka.consumer({
     groupId: e.SINK_GROUP_ID,
     sessionTimeout: e.SINK_SESSION_TIMEOUT_MS,
@@ -107,8 +98,13 @@ export async function startSink(config: SinkConfig, opts: SinkOptions): Promise<
   });
   const runner = new Runner({
     consumer,
+    admin,
+    groupId: e.SINK_GROUP_ID,
     serde,
-    loader,
+    bq,
+    client,
+    projectId: e.BIGQUERY_PROJECT,
+    datasetId: e.BIGQUERY_DATASET,
     defs,
     topics: config.topics,
     policy: {
@@ -116,12 +112,15 @@ export async function startSink(config: SinkConfig, opts: SinkOptions): Promise<
       maxBytes: e.SINK_BATCH_MAX_BYTES,
       maxDelayMs: e.SINK_BATCH_MAX_DELAY_MS,
     },
+    retry,
+    appendMaxRows: e.SINK_APPEND_MAX_ROWS,
+    appendMaxBytes: e.SINK_APPEND_MAX_BYTES,
+    appendTimeoutMs: e.SINK_APPEND_TIMEOUT_MS,
+    rotateIdleMs: e.SINK_STREAM_ROTATE_IDLE_MS,
+    failpoints: Failpoints.parse(e.SINK_FAILPOINT),
     logger,
     metrics,
-    retryInitialMs: e.SINK_RETRY_INITIAL_MS,
-    retryMaxMs: e.SINK_RETRY_MAX_MS,
   });
-  ref.runner = runner;
   await runner.start(
     opts.onCrash ??
       ((err) => {
@@ -130,26 +129,25 @@ export async function startSink(config: SinkConfig, opts: SinkOptions): Promise<
       }),
   );
   logger.info({ topics: specs.map((s) => s.name), dataset: e.BIGQUERY_DATASET }, 'sink consuming');
-  return { runner, bq, dataset, stop: () => runner.stop() };
+  return {
+    runner,
+    bq,
+    dataset,
+    stop: async () => {
+      await runner.stop();
+      await admin.disconnect();
+    },
+  };
 }
 
-async function untilDone<T>(
-  logger: Logger,
-  what: string,
-  initialMs: number,
-  maxMs: number,
-  fn: () => Promise<T>,
-): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (classifyError(err) !== 'transient') throw err;
-      const wait = backoffMs(attempt, initialMs, maxMs);
-      logger.warn({ err: (err as Error).message, waitMs: wait }, `${what} failed; retrying`);
-      await sleep(wait);
-    }
-  }
+/**
+ * The Storage Write API's address: BIGQUERY_STORAGE_ENDPOINT, else, next to an emulator's
+ * REST endpoint, the same host on BIGQUERY_GRPC_PORT; unset means Google's.
+ */
+export function storageEndpoint(e: SinkConfig['env']): string | undefined {
+  if (e.BIGQUERY_STORAGE_ENDPOINT) return e.BIGQUERY_STORAGE_ENDPOINT;
+  if (!e.BIGQUERY_API_ENDPOINT) return undefined;
+  return `${new URL(e.BIGQUERY_API_ENDPOINT).hostname}:${e.BIGQUERY_GRPC_PORT}`;
 }
 
 async function main(): Promise<void> {

@@ -1,7 +1,7 @@
 // Kafka record -> BigQuery row of one table, with the lineage columns; and the
 // failed_events rows the sink writes itself for input it cannot load.
 
-import { ConversionError, toBigQueryRow } from './bigquery-schema';
+import { ConversionError, toBigQueryRow, wellFormed } from './bigquery-schema';
 import type { TableDef, TableName } from './tables';
 
 /** Where a record came from. */
@@ -11,14 +11,13 @@ export interface Lineage {
   offset: string;
 }
 
-/** A row ready for insertAll into a table, with its deterministic id and size estimate. */
+/** A row ready for the Storage Write API (JSONWriter values), with its deterministic id. */
 export interface Row {
   table: TableName;
   rowId: string;
   json: Record<string, unknown>;
+  /** Size estimate for request sizing (the Kafka value plus the lineage columns). */
   bytes: number;
-  /** The partitioning column's value (ISO), used to prune the MERGE's scan of the target. */
-  partitionTime: string;
   /** The Kafka value, kept for the failed_events row if BigQuery rejects this one. */
   source: Buffer | null;
   lineage: Lineage;
@@ -46,7 +45,7 @@ export function toRow(
     for (const d of def.derived) json[d.field.name] = d.value(record);
     const rowId = def.rowId(record);
     Object.assign(json, lineageColumns(rowId, lineage, now));
-    return { row: makeRow(def.name, rowId, json, lineage, source, def.partitionField) };
+    return { row: makeRow(def.name, rowId, json, lineage, source) };
   } catch (err) {
     if (err instanceof ConversionError) {
       return { failure: { code: 'unconvertible', path: err.path, message: err.message } };
@@ -61,7 +60,7 @@ function lineageColumns(rowId: string, lineage: Lineage, now: Date): Record<stri
     kafka_topic: lineage.topic,
     kafka_partition: lineage.partition,
     kafka_offset: Number(lineage.offset),
-    loaded_at: now.toISOString(),
+    loaded_at: now,
   };
 }
 
@@ -71,18 +70,11 @@ function makeRow(
   json: Record<string, unknown>,
   lineage: Lineage,
   source: Buffer | null,
-  partitionField: string,
 ): Row {
-  return {
-    table,
-    rowId,
-    json,
-    // JSON size is what insertAll sends; close enough to BigQuery's row size for batching.
-    bytes: Buffer.byteLength(JSON.stringify(json)),
-    partitionTime: String(json[partitionField]),
-    source,
-    lineage,
-  };
+  // The encoded row is about the size of the Avro value plus column tags and lineage;
+  // measuring the real protobuf size would cost a second encoding.
+  const bytes = (source?.length ?? 0) * 2 + 256 + rowId.length;
+  return { table, rowId, json, bytes, source, lineage };
 }
 
 /**
@@ -101,15 +93,17 @@ export function sinkFailureRow(
   const json: Record<string, unknown> = {
     failure_id: failureId,
     stage: 'sink',
-    failed_at: now.toISOString(),
-    message_id: messageId,
-    payload: (payload ?? Buffer.alloc(0)).toString('base64'),
-    reasons: reasons.map((r) => ({ code: r.code, path: r.path, message: r.message.slice(0, 10_000) })),
+    failed_at: now,
+    message_id: messageId === null ? null : wellFormed(messageId),
+    payload: payload ?? Buffer.alloc(0),
+    reasons: JSON.stringify(
+      reasons.map((r) => ({ code: r.code, path: r.path, message: wellFormed(r.message.slice(0, 10_000)) })),
+    ),
     source_id: null,
     source_topic: lineage.topic,
     source_partition: lineage.partition,
     source_offset: Number(lineage.offset),
     ...lineageColumns(failureId, lineage, now),
   };
-  return makeRow('failed_events', failureId, json, lineage, payload, 'failed_at');
+  return makeRow('failed_events', failureId, json, lineage, payload);
 }

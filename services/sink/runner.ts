@@ -1,64 +1,75 @@
-// The consume -> batch -> load -> commit loop.
-//
-// Records of every subscribed topic are converted to rows and buffered together with the
-// next offset of their partition. A flush (by rows, bytes or time) loads every table's rows
-// (staging + MERGE, see loader.ts) and only then commits the offsets it covered. Flushes
-// run one at a time, in order, so a committed offset always means "everything before it is
-// in BigQuery". A crash anywhere replays from the last commit and the MERGE skips the rows
-// that had already arrived.
+// The consume -> derive rows -> append -> commit loop, one PartitionWriter per input
+// partition (partition-writer.ts). Each partition flushes and commits on its own, so a
+// partition that is retrying (a poison row, an outage of its table) pauses only itself:
+// other partitions and tables keep loading, readiness says which one is failing, and the
+// lag keeps growing where records wait.
 
-import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
+import type { BigQuery } from '@google-cloud/bigquery';
+import type { managedwriter } from '@google-cloud/bigquery-storage';
 import type { Logger } from '../common/logger';
 import { DecodeError, type AvroSerde } from '../common/serde';
-import { Batcher, type BatchPolicy, type FlushReason } from './batcher';
-import { backoffMs, sleep } from './bigquery-jobs';
-import type { SinkTopic } from './config';
-import { LoadError, type Loader } from './loader';
+import { runQuery } from './bigquery-jobs';
+import { decodeMetadata } from './commit-metadata';
+import { describe } from './errors';
+import type { Failpoints } from './failpoint';
 import type { SinkMetrics } from './metrics';
+import { PartitionWriter, type Entry, type PartitionIo } from './partition-writer';
+import { backoffMs, type RetryPolicy } from './retry';
 import { sinkFailureRow, toRow, type Failure, type Lineage, type Row } from './rows';
+import type { SinkTopic } from './config';
 import type { TableDef, TableName } from './tables';
+import { descriptorOf, tablePath } from './write-api';
+
+export interface BatchPolicy {
+  maxRows: number;
+  maxBytes: number;
+  maxDelayMs: number;
+}
 
 export interface RunnerOptions {
   consumer: Consumer;
+  admin: Admin;
+  groupId: string;
   serde: AvroSerde;
-  loader: Loader;
+  bq: BigQuery;
+  client: managedwriter.WriterClient;
+  projectId: string;
+  datasetId: string;
   defs: Map<TableName, TableDef>;
   topics: SinkTopic[];
   policy: BatchPolicy;
+  retry: RetryPolicy;
+  appendMaxRows: number;
+  appendMaxBytes: number;
+  appendTimeoutMs: number;
+  rotateIdleMs: number;
+  failpoints: Failpoints;
   logger: Logger;
   metrics: SinkMetrics;
-  retryInitialMs: number;
-  retryMaxMs: number;
 }
 
-interface Position {
-  topic: string;
-  partition: number;
-  /** The next offset to read: what is committed once the rows before it are loaded. */
-  next: bigint;
-}
-
-const HEARTBEAT_EVERY_MS = 3000;
-const TICK_MS = 100;
+const TICK_MS = 20;
+const LAG_EVERY_MS = 5000;
 
 export class Runner {
-  private readonly batch: Batcher<Row>;
-  private positions = new Map<string, Position>();
-  private readonly highWatermarks = new Map<string, bigint>();
+  private readonly writers = new Map<string, PartitionWriter>();
+  private readonly paused = new Set<string>();
+  /** Partitions reset after an error, with the error and when to try again. */
+  private readonly resets = new Map<string, { error: string; attempt: number; notBefore: number }>();
   private readonly tableOf: Map<string, TableName>;
-  private chain: Promise<void> = Promise.resolve();
-  private flushInProgress = false;
+  private readonly descriptors = new Map<TableName, ReturnType<typeof descriptorOf>>();
+  private readonly committer: Committer;
   private currentBatch: Promise<void> | null = null;
-  private timer: NodeJS.Timeout | undefined;
+  private timers: NodeJS.Timeout[] = [];
   private stopping = false;
   private joined = false;
   private crashed: Error | null = null;
-  /** Set while BigQuery refuses the current flush; readiness reports it. */
-  loadFailing: string | null = null;
 
   constructor(private readonly o: RunnerOptions) {
-    this.batch = new Batcher(o.policy);
     this.tableOf = new Map(o.topics.map((t) => [t.spec.name, t.table]));
+    for (const [name, def] of o.defs) this.descriptors.set(name, descriptorOf(def.fields));
+    this.committer = new Committer(o.consumer);
   }
 
   /** Whether the consumer is in its group and not crashed (readiness). */
@@ -70,13 +81,23 @@ export class Runner {
     return this.stopping;
   }
 
+  /** Why writing is failing now (a partition being retried or reset), or null. */
+  get loadFailing(): string | null {
+    for (const [key, w] of this.writers) if (w.failing) return `${key}: ${w.failing}`;
+    for (const [key, r] of this.resets) return `${key}: ${r.error}`;
+    return null;
+  }
+
   async start(onCrash: (err: Error) => void): Promise<void> {
     const { consumer } = this.o;
     consumer.on(consumer.events.GROUP_JOIN, () => {
       this.joined = true;
+      // A new generation: kafkajs fetches every assigned partition from its committed
+      // offset again, so every writer starts over with a recovery.
+      this.revokeAll();
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
-      if (payload.restart) return; // kafkajs restarts the consumer itself
+      if (payload.restart) return;
       this.crashed = payload.error;
       onCrash(payload.error);
     });
@@ -92,76 +113,150 @@ export class Runner {
         return run;
       },
     });
-    this.timer = setInterval(() => this.tick(), TICK_MS);
+    this.timers.push(setInterval(() => this.tick(), TICK_MS));
+    this.timers.push(setInterval(() => void this.refreshLag(), LAG_EVERY_MS));
   }
 
   /**
-   * Graceful stop: stop taking records, flush what is buffered (one attempt per table, no
-   * endless retries), commit, disconnect. Anything not flushed is simply read again by
-   * the next owner of the partitions.
+   * Graceful stop: stop taking records, flush each partition once (no endless retries),
+   * commit, disconnect. Whatever is not committed is read again by the next owner.
    */
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
-    clearInterval(this.timer);
+    for (const t of this.timers) clearInterval(t);
     try {
       this.o.consumer.pause([...this.tableOf.keys()].map((topic) => ({ topic })));
     } catch {
       // not running yet
     }
     await this.currentBatch?.catch(() => undefined);
-    await this.flush('time').catch((err: unknown) => {
-      this.o.logger.warn(
-        { err: (err as Error).message },
-        'final flush failed; the records will be read again',
-      );
-    });
+    await Promise.all(
+      [...this.writers.values()].map(async (w) => {
+        await w.flushing;
+        if (w.rows > 0 && !w.isRevoked) {
+          await w.flush().catch((err: unknown) => {
+            w.log.warn({ err: describe(err) }, 'final flush failed; the records will be read again');
+          });
+        }
+        w.revoke();
+      }),
+    );
     await this.o.consumer.disconnect();
+    this.o.client.close();
+  }
+
+  private writerFor(topic: string, partition: number): PartitionWriter {
+    const key = `${topic}:${partition}`;
+    let w = this.writers.get(key);
+    if (w) return w;
+    const table = this.tableOf.get(topic)!;
+    w = new PartitionWriter({
+      topic,
+      partition,
+      table,
+      io: this.io(topic, partition),
+      retry: this.o.retry,
+      appendMaxRows: this.o.appendMaxRows,
+      appendMaxBytes: this.o.appendMaxBytes,
+      appendTimeoutMs: this.o.appendTimeoutMs,
+      rotateIdleMs: this.o.rotateIdleMs,
+      logger: this.o.logger,
+      metrics: this.o.metrics,
+      failpoints: this.o.failpoints,
+      stopping: () => this.stopping,
+    });
+    this.writers.set(key, w);
+    return w;
+  }
+
+  private io(topic: string, partition: number): PartitionIo {
+    const { admin, groupId, projectId, datasetId, bq } = this.o;
+    return {
+      client: this.o.client,
+      tablePath: (table) => tablePath(projectId, datasetId, table),
+      descriptor: (table) => this.descriptors.get(table)!,
+      readCommitted: async () => {
+        const [res] = await admin.fetchOffsets({ groupId, topics: [topic] });
+        const p = res?.partitions.find((x) => x.partition === partition);
+        const offset = p && Number(p.offset) >= 0 ? BigInt(p.offset) : null;
+        return { offset, metadata: decodeMetadata(p?.metadata) };
+      },
+      commit: (offset, metadata) =>
+        this.committer.commit({ topic, partition, offset: offset.toString(), metadata }),
+      offsetsSince: async (table, offset) => {
+        const res = await runQuery(
+          bq,
+          `SELECT DISTINCT kafka_offset FROM \`${datasetId}.${table}\`
+           WHERE kafka_topic = @topic AND kafka_partition = @partition AND kafka_offset >= @from`,
+          { topic, partition, from: Number(offset) },
+        );
+        let maxOffset = -1;
+        const offsets = new Set<string>();
+        for (const r of res.rows) {
+          offsets.add(String(r.kafka_offset));
+          maxOffset = Math.max(maxOffset, Number(r.kafka_offset));
+        }
+        return { offsets, maxOffset };
+      },
+    };
   }
 
   private async eachBatch({
     batch,
     resolveOffset,
-    heartbeat,
     isRunning,
     isStale,
+    pause,
   }: EachBatchPayload): Promise<void> {
     const { topic, partition } = batch;
     const key = `${topic}:${partition}`;
-    this.highWatermarks.set(key, BigInt(batch.highWatermark));
+    const reset = this.resets.get(key);
+    if (reset && Date.now() < reset.notBefore) {
+      // Backing off after a reset: read nothing yet (the fetch is repeated later).
+      this.pauseFor(key, topic, partition, pause, reset.notBefore - Date.now());
+      return;
+    }
+    const w = this.writerFor(topic, partition);
     for (const message of batch.messages) {
-      if (this.stopping || !isRunning() || isStale()) return;
+      if (this.stopping || !isRunning() || isStale() || w.isRevoked) return;
+      const offset = BigInt(message.offset);
+      if (w.expectedOffset !== null && offset < w.expectedOffset) continue; // already buffered
+      if (w.full(this.o.policy.maxRows, this.o.policy.maxBytes)) {
+        // Backpressure for this partition only: read again from here once it has flushed.
+        pause();
+        this.paused.add(key);
+        return;
+      }
       const rows = await this.rowsOf(topic, partition, message);
-      const now = Date.now();
-      for (const row of rows) this.batch.add(row, row.bytes, now);
-      this.positions.set(key, { topic, partition, next: BigInt(message.offset) + 1n });
+      const bytes = rows.reduce((n, r) => n + r.bytes, 0);
+      const entry: Entry = { offset, rows, bytes };
+      w.add(entry, Date.now());
       resolveOffset(message.offset);
       this.o.metrics.recordsConsumed.inc({ topic });
-      this.o.metrics.bufferedRows.set(this.batch.rows);
-      if (this.batch.full()) await this.flushWithHeartbeats(this.batch.due(now) ?? 'rows', heartbeat);
     }
   }
 
-  /** Waits for a flush (backpressure) while keeping the consumer's group membership. */
-  private async flushWithHeartbeats(reason: FlushReason, heartbeat: () => Promise<void>): Promise<void> {
-    let done = false;
-    const flushed = this.flush(reason).finally(() => (done = true));
-    while (!done) {
-      await Promise.race([flushed.catch(() => undefined), sleep(HEARTBEAT_EVERY_MS)]);
-      if (!done) await heartbeat().catch(() => undefined);
+  private pauseFor(key: string, topic: string, partition: number, pause: () => () => void, ms: number): void {
+    if (this.paused.has(key)) return;
+    pause();
+    this.paused.add(key);
+    setTimeout(() => this.resume(key, topic, partition), ms).unref();
+  }
+
+  private resume(key: string, topic: string, partition: number): void {
+    if (!this.paused.delete(key) || this.stopping) return;
+    try {
+      this.o.consumer.resume([{ topic, partitions: [partition] }]);
+    } catch {
+      // not running any more
     }
-    await flushed.catch((err: unknown) => {
-      if (!this.stopping) throw err;
-    });
   }
 
   private async rowsOf(topic: string, partition: number, message: KafkaMessage): Promise<Row[]> {
     const lineage: Lineage = { topic, partition, offset: message.offset };
     const value = message.value;
-    if (value === null) {
-      // A tombstone (compacted topics) carries no data to load.
-      return [];
-    }
+    if (value === null) return []; // a tombstone (compacted topics) carries no data
     let record: Record<string, unknown>;
     try {
       record = await this.o.serde.decode<Record<string, unknown>>(topic, value);
@@ -190,135 +285,145 @@ export class Runner {
   }
 
   private tick(): void {
-    if (this.flushInProgress || this.stopping) return;
+    if (this.stopping) return;
     const now = Date.now();
-    const reason = this.batch.due(now) ?? (this.batch.rows === 0 && this.positions.size > 0 ? 'time' : null);
-    if (!reason) return;
-    this.flush(reason).catch((err: unknown) => {
-      this.o.logger.error({ err: (err as Error).message }, 'flush failed');
-    });
-  }
-
-  /** Queues a flush of everything buffered now; flushes run one after another. */
-  flush(reason: FlushReason): Promise<void> {
-    const run = this.chain.then(() => this.flushNow(reason));
-    this.chain = run.catch(() => undefined);
-    return run;
-  }
-
-  private async flushNow(reason: FlushReason): Promise<void> {
-    const rows = this.batch.take();
-    const positions = this.positions;
-    this.positions = new Map();
-    this.o.metrics.bufferedRows.set(this.batch.rows);
-    if (rows.length === 0 && positions.size === 0) return;
-    this.flushInProgress = true;
-    const timer = this.o.metrics.flushSeconds.startTimer();
-    try {
-      await this.loadAll(rows);
-      await this.commit(positions);
-      this.o.logger.debug({ reason, rows: rows.length, partitions: positions.size }, 'flushed');
-      timer();
-    } catch (err) {
-      // Not loaded: put the positions back unless newer ones exist, so that nothing after
-      // them is committed by a later flush (that would skip these rows).
-      this.restore(rows, positions);
-      throw err;
-    } finally {
-      this.flushInProgress = false;
+    const { maxRows, maxBytes, maxDelayMs } = this.o.policy;
+    let buffered = 0;
+    let failing = 0;
+    for (const [key, w] of this.writers) {
+      buffered += w.rows;
+      if (w.failing) failing += 1;
+      if (w.flushing || w.isRevoked || !w.due(now, maxRows, maxBytes, maxDelayMs)) continue;
+      this.flush(key, w);
     }
+    this.o.metrics.bufferedRows.set(buffered);
+    this.o.metrics.partitionsFailing.set(failing + this.resets.size);
   }
 
-  private restore(rows: Row[], positions: Map<string, Position>): void {
-    const newer = this.batch.take();
-    const now = Date.now();
-    for (const r of [...rows, ...newer]) this.batch.add(r, r.bytes, now);
-    const merged = new Map(positions);
-    for (const [k, p] of this.positions) merged.set(k, p);
-    this.positions = merged;
+  private flush(key: string, w: PartitionWriter): void {
+    const timer = this.o.metrics.flushSeconds.startTimer();
+    w.flushing = (async () => {
+      try {
+        await w.flush();
+        timer();
+        this.resets.delete(key);
+      } catch (err) {
+        if (this.stopping || w.isRevoked) return;
+        this.reset(key, w, err);
+      } finally {
+        w.flushing = null;
+        if (this.paused.has(key) && !w.full(this.o.policy.maxRows, this.o.policy.maxBytes)) {
+          const [topic, partition] = splitKey(key);
+          this.resume(key, topic, partition);
+        }
+      }
+    })();
   }
 
   /**
-   * Loads every table's rows, then the failed_events rows for what BigQuery rejected.
-   * Retries until done; tables already loaded in an earlier attempt are not loaded again.
+   * A partition whose stream is lost, fenced or inconsistent starts over: its buffer is
+   * dropped, the consumer goes back to the committed offset, and the next flush recovers
+   * (after a backoff, so an error that persists is not a busy loop).
    */
-  private async loadAll(rows: Row[]): Promise<void> {
-    const byTable = new Map<TableName, Row[]>();
-    for (const r of rows) {
-      const list = byTable.get(r.table);
-      if (list) list.push(r);
-      else byTable.set(r.table, [r]);
-    }
-    const done = new Set<TableName>();
-    const rejected: Row[] = [];
-    for (let attempt = 0; ; attempt++) {
+  private reset(key: string, w: PartitionWriter, err: unknown): void {
+    const prev = this.resets.get(key);
+    const attempt = (prev?.attempt ?? 0) + 1;
+    const wait = backoffMs(attempt, this.o.retry.initialMs, this.o.retry.maxMs);
+    this.resets.set(key, { error: describe(err), attempt, notBefore: Date.now() + wait });
+    this.o.metrics.errors.inc({ kind: `partition_reset` });
+    w.log.error(
+      { err: describe(err), waitMs: wait },
+      'partition reset: reading again from the committed offset',
+    );
+    w.revoke();
+    this.writers.delete(key);
+    const [topic, partition] = splitKey(key);
+    const offset = w.committedOffset ?? w.firstOffset;
+    if (offset !== null) {
       try {
-        await Promise.all(
-          [...byTable]
-            .filter(([table]) => table !== 'failed_events' && !done.has(table))
-            .map(async ([table, list]) => {
-              const result = await this.o.loader.load(this.o.defs.get(table)!, list);
-              this.account(table, result.loaded, result.inserted);
-              for (const { row, reason } of result.rejected) {
-                rejected.push(this.failure(row.lineage, row.source, reason));
-              }
-              done.add(table);
-            }),
-        );
-        const failed = [...(byTable.get('failed_events') ?? []), ...rejected];
-        if (failed.length > 0 && !done.has('failed_events')) {
-          const result = await this.o.loader.load(this.o.defs.get('failed_events')!, failed);
-          this.account('failed_events', result.loaded, result.inserted);
-          for (const { row, reason } of result.rejected) {
-            // Nowhere left to put it: say so loudly rather than loop forever.
-            this.o.metrics.errors.inc({ kind: 'failed_row_rejected' });
-            this.o.logger.error({ ...row.lineage, reason }, 'failed_events refused a row; it is dropped');
-          }
-          done.add('failed_events');
+        this.o.consumer.seek({ topic, partition, offset: offset.toString() });
+      } catch (e) {
+        w.log.warn({ err: describe(e) }, 'seek failed');
+      }
+    }
+    this.resume(key, topic, partition);
+  }
+
+  private revokeAll(): void {
+    for (const w of this.writers.values()) w.revoke();
+    this.writers.clear();
+    this.paused.clear();
+  }
+
+  /** Lag from the brokers' high watermarks, refreshed also while partitions are stuck. */
+  private async refreshLag(): Promise<void> {
+    const byTopic = new Map<string, PartitionWriter[]>();
+    for (const [key, w] of this.writers) {
+      const [topic] = splitKey(key);
+      byTopic.set(topic, [...(byTopic.get(topic) ?? []), w]);
+    }
+    for (const [topic, writers] of byTopic) {
+      try {
+        const offsets = await this.o.admin.fetchTopicOffsets(topic);
+        for (const w of writers) {
+          const p = offsets.find((x) => x.partition === w.partition);
+          if (!p) continue;
+          const from = w.committedOffset ?? BigInt(p.low);
+          this.o.metrics.lag.set({ topic, partition: String(w.partition) }, Number(BigInt(p.high) - from));
         }
-        this.loadFailing = null;
-        return;
       } catch (err) {
-        this.loadFailing = (err as Error).message;
-        if (this.stopping || (err instanceof LoadError && err.kind === 'stopping')) throw err;
-        const wait = backoffMs(attempt, this.o.retryInitialMs * 5, this.o.retryMaxMs);
-        this.o.logger.error(
-          { err: (err as Error).message, waitMs: wait },
-          'loading a batch failed; retrying',
-        );
-        await sleep(wait);
+        this.o.logger.debug({ err: describe(err) }, 'lag refresh failed');
       }
     }
   }
+}
 
-  private account(table: TableName, loaded: number, inserted: number): void {
-    this.o.metrics.rowsLoaded.inc({ table }, loaded);
-    this.o.metrics.rowsInserted.inc({ table }, inserted);
+function splitKey(key: string): [string, number] {
+  const i = key.lastIndexOf(':');
+  return [key.slice(0, i), Number(key.slice(i + 1))];
+}
+
+interface OffsetCommit {
+  topic: string;
+  partition: number;
+  offset: string;
+  metadata: string;
+}
+
+/**
+ * Coalesces the partitions' commits: one OffsetCommit request in flight, carrying every
+ * commit queued meanwhile (the latest per partition).
+ */
+class Committer {
+  private queued = new Map<
+    string,
+    { c: OffsetCommit; waiters: { resolve: () => void; reject: (e: unknown) => void }[] }
+  >();
+  private running = false;
+
+  constructor(private readonly consumer: Consumer) {}
+
+  commit(c: OffsetCommit): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const key = `${c.topic}:${c.partition}`;
+      const prev = this.queued.get(key);
+      this.queued.set(key, { c, waiters: [...(prev?.waiters ?? []), { resolve, reject }] });
+      if (!this.running) void this.drain();
+    });
   }
 
-  private async commit(positions: Map<string, Position>): Promise<void> {
-    if (positions.size === 0) return;
-    const offsets = [...positions.values()].map((p) => ({
-      topic: p.topic,
-      partition: p.partition,
-      offset: p.next.toString(),
-    }));
-    try {
-      await this.o.consumer.commitOffsets(offsets);
-    } catch (err) {
-      // Usually a rebalance: the rows are in BigQuery, so the new owner's replay is harmless.
-      this.o.metrics.errors.inc({ kind: 'commit' });
-      this.o.logger.warn(
-        { err: (err as Error).message },
-        'offset commit failed; the records will be replayed',
-      );
-      return;
-    }
-    for (const p of positions.values()) {
-      const hw = this.highWatermarks.get(`${p.topic}:${p.partition}`);
-      if (hw !== undefined) {
-        this.o.metrics.lag.set({ topic: p.topic, partition: String(p.partition) }, Number(hw - p.next));
+  private async drain(): Promise<void> {
+    this.running = true;
+    while (this.queued.size > 0) {
+      const batch = [...this.queued.values()];
+      this.queued.clear();
+      try {
+        await this.consumer.commitOffsets(batch.map((b) => b.c));
+        for (const b of batch) for (const w of b.waiters) w.resolve();
+      } catch (err) {
+        for (const b of batch) for (const w of b.waiters) w.reject(err);
       }
     }
+    this.running = false;
   }
 }

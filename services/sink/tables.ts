@@ -55,7 +55,7 @@ export interface TableDef {
   /** Mapped columns, then derived columns, then lineage. */
   fields: BqField[];
   derived: DerivedColumn[];
-  /** Deterministic id: a replayed record gets the same id, so the MERGE skips it. */
+  /** Deterministic id: a replayed record gets the same id (one row per id). */
   rowId: (record: Record<string, unknown>) => string;
   /** DAY partitioning column (the event time). */
   partitionField: string;
@@ -192,7 +192,7 @@ export async function ensureDataset(bq: BigQuery, datasetId: string, location: s
  * columns the schema gained since the table was created. Adding a column is
  * `ALTER TABLE ADD COLUMN IF NOT EXISTS` first, then setMetadata with the full schema: the
  * emulator breaks later inserts after a setMetadata alone, and the pair is valid on real
- * BigQuery. Running sinks keep working meanwhile: their MERGE names its columns.
+ * BigQuery. Running sinks keep working meanwhile: their writers send only their own columns.
  */
 export async function ensureTables(
   bq: BigQuery,
@@ -220,6 +220,17 @@ export async function ensureTables(
     const [meta] = await table.getMetadata();
     const current = (meta.schema?.fields ?? []) as BqField[];
     const have = new Set(current.map((f) => f.name.toLowerCase()));
+    // A column of another type cannot be changed in place (e.g. failed_events.reasons was a
+    // RECORD before nested records became JSON): say so rather than fail every append.
+    const byName = new Map(current.map((f) => [f.name.toLowerCase(), f]));
+    for (const f of def.fields) {
+      const had = byName.get(f.name.toLowerCase());
+      if (had && normalType(had.type) !== normalType(f.type)) {
+        throw new Error(
+          `table ${def.name}: column ${f.name} is ${had.type}, the sink writes ${f.type}; migrate it (docs/sink-write-api.md)`,
+        );
+      }
+    }
     const missing = def.fields.filter((f) => !have.has(f.name.toLowerCase()));
     if (missing.length === 0) continue;
     for (const f of missing) {
@@ -239,6 +250,18 @@ export async function ensureTables(
     });
     logger.info({ table: def.name, columns: missing.map((f) => f.name) }, 'columns added');
   }
+}
+
+const TYPE_ALIASES: Record<string, string> = {
+  INTEGER: 'INT64',
+  FLOAT: 'FLOAT64',
+  BOOLEAN: 'BOOL',
+  STRUCT: 'RECORD',
+};
+
+function normalType(t: string | undefined): string {
+  const u = (t ?? '').toUpperCase();
+  return TYPE_ALIASES[u] ?? u;
 }
 
 /** The DDL type of a column (without NOT NULL: added columns are nullable). */

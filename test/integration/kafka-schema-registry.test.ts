@@ -57,6 +57,8 @@ describe('Kafka and the schema registry (smoke)', () => {
       timestamp: Date.now(),
       receivedAt: Date.now(),
       origin: 'collector',
+      phase: 2,
+      inRunningPhase: true,
       attributes: null,
     };
     expect(serde.validate(spec.name, exposure)).toEqual([]);

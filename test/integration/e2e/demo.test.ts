@@ -19,7 +19,6 @@ const bigquery = createBigQuery({
 });
 const dataset = env.BIGQUERY_DATASET ?? 'xp';
 
-
 describe('end to end: SDK → collector → enricher → sink → BigQuery → results', () => {
   const seed = Date.now() % 1_000_000;
   let result: DemoResult;

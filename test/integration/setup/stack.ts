@@ -10,6 +10,8 @@ export const stack = {
   databaseUrl: env.DATABASE_URL ?? `postgresql://xp:xp@${host}:${env.PGPORT ?? 5432}/xp`,
   bigqueryEndpoint: env.BIGQUERY_API_ENDPOINT ?? `http://${host}:${env.BIGQUERY_PORT ?? 9050}`,
   bigqueryProject: env.BIGQUERY_PROJECT ?? 'xp-local',
+  /** The emulator's Storage Write API (gRPC). */
+  bigqueryGrpcPort: Number(env.BIGQUERY_GRPC_PORT ?? 9060),
 };
 
 /** A name unique to this test run, for topics, datasets and databases that tests create. */

@@ -3,10 +3,9 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import type { BigQuery, Dataset } from '@google-cloud/bigquery';
+import type { BigQuery } from '@google-cloud/bigquery';
 import type { Kafka, Producer } from 'kafkajs';
 import pino from 'pino';
-import { Registry } from 'prom-client';
 import { createBigQuery } from '../../../services/common/bigquery';
 import { createKafka } from '../../../services/common/kafka';
 import type {
@@ -26,31 +25,40 @@ import {
   type TopicSpec,
 } from '../../../services/common/topics';
 import { runQuery } from '../../../services/sink/bigquery-jobs';
-import { Loader } from '../../../services/sink/loader';
-import { sinkMetrics } from '../../../services/sink/metrics';
 import { serviceMain } from '../setup/build';
 import { stack, uniqueName } from '../setup/stack';
 
 export const ROOT = join(__dirname, '..', '..', '..');
 export const quietLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
-/** A Loader for tests that write rows directly, with short retries. */
-export function testLoader(bq: BigQuery, dataset: Dataset): Loader {
-  return new Loader({
-    bq,
-    dataset,
-    logger: quietLogger,
-    metrics: sinkMetrics(new Registry()),
-    insertChunkRows: 500,
-    insertChunkBytes: 5_000_000,
-    insertAttempts: 2,
-    initialBackoffMs: 50,
-    maxBackoffMs: 500,
-    stopping: () => false,
+/** The emulator's Storage Write API (gRPC) next to its REST endpoint. */
+export const storageEndpoint =
+  process.env.BIGQUERY_STORAGE_ENDPOINT ??
+  `${new URL(stack.bigqueryEndpoint).hostname}:${process.env.BIGQUERY_GRPC_PORT ?? 9060}`;
+
+/**
+ * Writes exposures straight into a table with the sink's own Write API code (one committed
+ * stream), in a child process (see write-rows.child.js); `schema` stands in for schemas/.
+ */
+export async function writeExposures(datasetId: string, records: object[], schema?: object): Promise<void> {
+  const input = JSON.stringify({
+    project: stack.bigqueryProject,
+    endpoint: storageEndpoint,
+    dataset: datasetId,
+    schema,
+    records,
   });
+  const child = spawn(process.execPath, [join(__dirname, 'write-rows.child.js'), input], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  if (code !== 0) throw new Error(`writing rows failed: ${err}`);
 }
 
-export type TopicKey = 'raw' | 'exposures' | 'enriched' | 'late' | 'aggregates' | 'failed' | 'registry';
+export type TopicKey = 'raw' | 'exposures' | 'enriched' | 'aggregates' | 'failed' | 'registry' | 'results';
 
 /** Unique topic names for one test file, with the declared specs (fewer partitions). */
 export function uniqueTopics(
@@ -62,20 +70,20 @@ export function uniqueTopics(
     raw: `${base}.raw`,
     exposures: `${base}.exposures`,
     enriched: `${base}.enriched`,
-    late: `${base}.late`,
     aggregates: `${base}.aggregates`,
     failed: `${base}.failed`,
     registry: `${base}.registry`,
+    results: `${base}.results`,
   };
   const pick = (t: TopicName, name: string) => renamedSpec(t, partitions, name);
   const specs = [
     pick(TOPICS.rawEvents, names.raw),
     pick(TOPICS.exposures, names.exposures),
     pick(TOPICS.enrichedEvents, names.enriched),
-    pick(TOPICS.lateEvents, names.late),
     pick(TOPICS.aggregates, names.aggregates),
     pick(TOPICS.failedEvents, names.failed),
     pick(TOPICS.registryChanges, names.registry),
+    pick(TOPICS.results, names.results),
   ];
   return { names, specs };
 }
@@ -103,6 +111,7 @@ export function sinkEnvFor(
     SINK_AGGREGATES_TOPIC: names.aggregates,
     SINK_FAILED_TOPIC: names.failed,
     SINK_REGISTRY_TOPIC: names.registry,
+    SINK_RESULTS_TOPIC: names.results,
     SINK_BATCH_MAX_DELAY_MS: '300',
     SINK_RETRY_MAX_MS: '2000',
     ...extra,
@@ -183,6 +192,7 @@ export function trackingEvent(i: number, over: Partial<TrackingEvent> = {}): Tra
     originalTimestamp: T0 + i * 1000,
     sentAt: T0 + i * 1000,
     receivedAt: T0 + i * 1000 + 5,
+    value: i % 7,
     properties: JSON.stringify({ value: i % 7 }),
     traits: null,
     context: '{"library":{"name":"test"}}',

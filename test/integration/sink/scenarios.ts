@@ -3,6 +3,8 @@
 
 import { createServer } from 'node:net';
 import type { BigQuery } from '@google-cloud/bigquery';
+import { createBigQuery } from '../../../services/common/bigquery';
+import { PrivateEmulator } from '../setup/private-emulator';
 import { stack, uniqueName } from '../setup/stack';
 import {
   TestProducer,
@@ -215,11 +217,16 @@ export async function outageScenario(
   const bq = bigquery();
   const producer = await TestProducer.create(specs);
   const target = new URL(stack.bigqueryEndpoint);
+  // Both of BigQuery's doors go down together: REST (tables, queries) and the Storage Write
+  // API's gRPC port (appends).
   const proxy = new TcpProxy(target.hostname, Number(target.port));
+  const grpcProxy = new TcpProxy(target.hostname, stack.bigqueryGrpcPort);
   await proxy.up();
+  await grpcProxy.up();
   const port = await freePort();
   const env = sinkEnvFor(datasetId, names, {
     BIGQUERY_API_ENDPOINT: proxy.url,
+    BIGQUERY_STORAGE_ENDPOINT: `127.0.0.1:${grpcProxy.port}`,
     SINK_PORT: String(port),
     SINK_BATCH_MAX_ROWS: '200',
   });
@@ -234,14 +241,14 @@ export async function outageScenario(
     const producing = produce(producer, names, workload(scale, datasetId), scale);
     for (let o = 0; o < outages; o++) {
       await sleep(1000 + Math.floor(Math.random() * 2000));
-      await proxy.down();
+      await Promise.all([proxy.down(), grpcProxy.down()]);
       const until = Date.now() + outageMs;
       while (Date.now() < until) {
         const r = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
         if (r && r.status === 503) sawNotReady = true;
         await sleep(500);
       }
-      await proxy.up();
+      await Promise.all([proxy.up(), grpcProxy.up()]);
     }
     await producing;
     const counts = await settle(bq, datasetId, expectedOf(scale), settleTimeoutMs);
@@ -264,11 +271,179 @@ export async function outageScenario(
   } finally {
     if (sink.child.exitCode === null && sink.child.signalCode === null) sink.child.kill('SIGKILL');
     await proxy.down();
+    await grpcProxy.down();
     await producer.deleteTopics(Object.values(names));
     await producer.close();
     await bq
       .dataset(datasetId)
       .delete({ force: true })
       .catch(() => undefined);
+  }
+}
+
+/** One sink process of a crash scenario: a crash point that must kill it, or a plain kill -9 after a while. */
+export interface CrashStep {
+  failpoint?: string;
+  killAfterMs?: number;
+}
+
+/**
+ * Runs sink processes one after another while records are produced: each step dies at its
+ * crash point (SINK_FAILPOINT, the sink kills itself with SIGKILL there) or is killed with
+ * SIGKILL after a while; a last process loads the rest. Reports whether each crash point
+ * was really reached.
+ */
+export async function crashScenario(
+  scale: Scale,
+  steps: CrashStep[],
+  settleTimeoutMs = 180_000,
+): Promise<Outcome & { crashed: boolean[] }> {
+  const datasetId = uniqueName('sink_crash');
+  const { names, specs } = uniqueTopics('sink-crash');
+  const bq = bigquery();
+  const producer = await TestProducer.create(specs);
+  const base = sinkEnvFor(datasetId, names, {
+    SINK_BATCH_MAX_ROWS: '150',
+    SINK_SESSION_TIMEOUT_MS: '6000',
+    SINK_HEARTBEAT_INTERVAL_MS: '1000',
+  });
+  const children: SinkProcess[] = [];
+  try {
+    const producing = produce(producer, names, workload(scale, datasetId), scale);
+    const crashed: boolean[] = [];
+    for (const step of steps) {
+      const p = spawnSink({ ...base, ...(step.failpoint ? { SINK_FAILPOINT: step.failpoint } : {}) });
+      children.push(p);
+      const limit = step.killAfterMs ?? 60_000;
+      const started = Date.now();
+      const timer = setTimeout(() => p.child.kill('SIGKILL'), limit);
+      await p.exited;
+      clearTimeout(timer);
+      // A crash point fired when the process died by SIGKILL before the test's own deadline.
+      crashed.push(
+        p.child.signalCode === 'SIGKILL' && (step.killAfterMs !== undefined || Date.now() - started < limit),
+      );
+    }
+    await producing;
+    const last = spawnSink(base);
+    children.push(last);
+    const counts = await settle(bq, datasetId, expectedOf(scale), settleTimeoutMs);
+    last.child.kill('SIGTERM');
+    const exitCode = await last.exited;
+    return { expected: expectedOf(scale), counts, exitCode, crashed };
+  } finally {
+    for (const c of children)
+      if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL');
+    await producer.deleteTopics(Object.values(names));
+    await producer.close();
+    await bq
+      .dataset(datasetId)
+      .delete({ force: true })
+      .catch(() => undefined);
+  }
+}
+
+/**
+ * Two sinks in one group while records are produced: the second joins (rebalance), then the
+ * first is frozen (SIGSTOP) until the group gives its partitions away, and thawed: a zombie
+ * whose streams the new owner finalized and whose commits the broker refuses. Nothing may
+ * be lost or duplicated.
+ */
+export async function rebalanceScenario(scale: Scale, settleTimeoutMs = 180_000): Promise<Outcome> {
+  const datasetId = uniqueName('sink_rebalance');
+  const { names, specs } = uniqueTopics('sink-rebalance');
+  const bq = bigquery();
+  const producer = await TestProducer.create(specs);
+  const env = sinkEnvFor(datasetId, names, {
+    SINK_BATCH_MAX_ROWS: '150',
+    SINK_SESSION_TIMEOUT_MS: '6000',
+    SINK_HEARTBEAT_INTERVAL_MS: '1000',
+  });
+  const a = spawnSink(env);
+  let b: SinkProcess | undefined;
+  try {
+    const producing = produce(producer, names, workload(scale, datasetId), scale);
+    await sleep(3000);
+    b = spawnSink(env);
+    await sleep(4000);
+    a.child.kill('SIGSTOP');
+    await sleep(9000); // beyond the session timeout: the group moves everything to b
+    a.child.kill('SIGCONT');
+    await producing;
+    const counts = await settle(bq, datasetId, expectedOf(scale), settleTimeoutMs);
+    a.child.kill('SIGTERM');
+    b.child.kill('SIGTERM');
+    const [codeA, codeB] = await Promise.all([a.exited, b.exited]);
+    return { expected: expectedOf(scale), counts, exitCode: Math.max(codeA ?? 1, codeB ?? 1) };
+  } finally {
+    for (const c of [a, b])
+      if (c && c.child.exitCode === null && c.child.signalCode === null) {
+        c.child.kill('SIGCONT');
+        c.child.kill('SIGKILL');
+      }
+    await producer.deleteTopics(Object.values(names));
+    await producer.close();
+    await bq
+      .dataset(datasetId)
+      .delete({ force: true })
+      .catch(() => undefined);
+  }
+}
+
+/**
+ * The sink against an emulator of its own, restarted mid-stream: the emulator forgets every
+ * write stream (it keeps them in memory) but keeps the tables, so the sink must recover
+ * without a stream to count, from the rows the table holds.
+ */
+export async function emulatorRestartScenario(
+  scale: Scale,
+  restarts: number,
+  settleTimeoutMs = 180_000,
+): Promise<Outcome & { streamsLost: number }> {
+  const emulator = new PrivateEmulator(stack.bigqueryProject);
+  await emulator.start();
+  const datasetId = uniqueName('sink_emurestart');
+  const { names, specs } = uniqueTopics('sink-emurestart');
+  const bq = createBigQuery({
+    projectId: stack.bigqueryProject,
+    location: 'US',
+    apiEndpoint: emulator.restUrl,
+  });
+  const producer = await TestProducer.create(specs);
+  const port = await freePort();
+  const sink = spawnSink(
+    sinkEnvFor(datasetId, names, {
+      BIGQUERY_API_ENDPOINT: emulator.restUrl,
+      BIGQUERY_STORAGE_ENDPOINT: emulator.grpcEndpoint,
+      SINK_PORT: String(port),
+      SINK_BATCH_MAX_ROWS: '150',
+    }),
+  );
+  try {
+    await waitFor(
+      'the sink to be ready',
+      async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok,
+      60_000,
+    );
+    const producing = produce(producer, names, workload(scale, datasetId), scale);
+    for (let r = 0; r < restarts; r++) {
+      await sleep(2000 + Math.floor(Math.random() * 2000));
+      await emulator.restart();
+    }
+    await producing;
+    const counts = await settle(bq, datasetId, expectedOf(scale), settleTimeoutMs);
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const streamsLost = metrics
+      .split('\n')
+      .filter((l) => l.startsWith('xp_sink_recoveries_total{') && l.includes('mode="row_offsets"'))
+      .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+    sink.child.kill('SIGTERM');
+    const exitCode = await sink.exited;
+    return { expected: expectedOf(scale), counts, exitCode, streamsLost };
+  } finally {
+    if (sink.child.exitCode === null && sink.child.signalCode === null) sink.child.kill('SIGKILL');
+    await producer.deleteTopics(Object.values(names));
+    await producer.close();
+    await emulator.close();
   }
 }

@@ -40,23 +40,25 @@ describe('tables and rows', () => {
     const out = toRow(defs.get('exposures')!, exposure as never, lineage, Buffer.from('x'), now);
     if (!('row' in out)) throw new Error('expected a row');
     expect(out.row.rowId).toBe('m-1');
-    expect(out.row.partitionTime).toBe('2026-02-03T00:00:00.000Z');
     expect(out.row.json).toEqual({
       message_id: 'm-1',
       unit_id: 'u-1',
       experiment_key: 'checkout',
       variation_id: 'blue',
-      timestamp: '2026-02-03T00:00:00.000Z',
-      received_at: '2026-02-03T00:00:01.000Z',
+      timestamp: new Date('2026-02-03T00:00:00.000Z'),
+      received_at: new Date('2026-02-03T00:00:01.000Z'),
       origin: 'collector',
+      phase: null,
+      in_running_phase: null,
       attributes: '{"country":"FR"}',
       row_id: 'm-1',
       kafka_topic: 'xp.exposures.v1',
       kafka_partition: 2,
       kafka_offset: 17,
-      loaded_at: '2026-03-01T00:00:00.000Z',
+      loaded_at: new Date('2026-03-01T00:00:00.000Z'),
     });
-    expect(out.row.bytes).toBe(Buffer.byteLength(JSON.stringify(out.row.json)));
+    // The request-size estimate: twice the Avro value, plus room for column tags and lineage.
+    expect(out.row.bytes).toBe(2 * 1 + 256 + 'm-1'.length);
   });
 
   it('keeps ids deterministic per table', () => {
@@ -143,7 +145,12 @@ describe('tables and rows', () => {
     expect(row.table).toBe('failed_events');
     const cols = new Set(defs.get('failed_events')!.fields.map((f) => f.name));
     for (const k of Object.keys(row.json)) expect(cols.has(k)).toBe(true);
-    expect(row.json).toMatchObject({ stage: 'sink', payload: 'AQI=', source_offset: 17, kafka_offset: 17 });
+    expect(row.json).toMatchObject({
+      stage: 'sink',
+      payload: Buffer.from([1, 2]),
+      source_offset: 17,
+      kafka_offset: 17,
+    });
   });
 
   it('writes DDL types for added columns', () => {
