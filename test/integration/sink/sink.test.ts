@@ -86,6 +86,9 @@ describe('sink: Kafka topics into BigQuery tables', () => {
       { key: 'user-4', value: trackingEvent(4, { properties: 'not json' }) },
       // Not Avro at all.
       { key: 'user-5', value: Buffer.from('{"event":"raw json"}') },
+      // A lone UTF-16 surrogate (escaped in the JSON text; Avro's UTF-8 cannot carry a raw one):
+      // BigQuery would refuse the whole append; it goes to failed_events at once, stalls nothing.
+      { key: 'user-6', value: trackingEvent(6, { properties: '{"s":"\\ud800x"}' }) },
     ]);
     await producer.send(names.exposures, [
       { key: 'user-1', value: exposure(1, { attributes: '{"country":"FR"}' }) },
@@ -109,7 +112,7 @@ describe('sink: Kafka topics into BigQuery tables', () => {
       experiment_events: 2,
       variant_window_metrics: 2,
       experiments: 2,
-      failed_events: 3,
+      failed_events: 4,
     };
     const counts = await waitFor(
       'every table loaded',
@@ -182,6 +185,7 @@ describe('sink: Kafka topics into BigQuery tables', () => {
     expect(failed).toEqual([
       { stage: 'collector', code: 'schema_violation', path: 'event', source_topic: null },
       { stage: 'sink', code: 'not_wire_format', path: '', source_topic: names.raw },
+      { stage: 'sink', code: 'unconvertible', path: 'properties', source_topic: names.raw },
       { stage: 'sink', code: 'unconvertible', path: 'properties', source_topic: names.raw },
     ]);
     const [payload] = await query<{ payload: Buffer }>(
