@@ -1,14 +1,12 @@
 // make bench-sink: the sink's throughput into BigQuery (the local emulator) and its
 // end-to-end latency (record produced -> row queryable), against baselines measured in
-// the same run on the same machine:
-//   throughput baseline: a direct bulk load (load job, NDJSON) of the same rows;
-//   latency baseline:    a direct insertAll of a small batch until its rows are queryable.
+// the same run on the same machine with the same Storage Write API client:
+//   throughput baseline: raw appendRows of the same rows (one committed stream, requests of
+//                        the sink's batch size, one after another);
+//   latency baseline:    a raw append of a 100-row batch until its rows are queryable.
 // Environment: BENCH_SINK_ROWS (20000), BENCH_SINK_LATENCY_SECONDS (20),
 // BENCH_SINK_LATENCY_RATE (records/s, 100), plus the stack's usual address variables.
 
-import { writeFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { BigQuery } from '@google-cloud/bigquery';
 import type { Producer } from 'kafkajs';
 import pino from 'pino';
@@ -20,9 +18,15 @@ import { AvroSerde } from '../services/common/serde';
 import { TOPICS, ensureTopics, renamedSpec } from '../services/common/topics';
 import { runQuery } from '../services/sink/bigquery-jobs';
 import { sinkConfig } from '../services/sink/config';
-import { startSink } from '../services/sink/main';
+import { startSink, storageEndpoint } from '../services/sink/main';
 import { toRow, type Row } from '../services/sink/rows';
 import { ensureDataset, ensureTables, tableDefs } from '../services/sink/tables';
+import {
+  createCommittedStream,
+  createWriterClient,
+  descriptorOf,
+  tablePath,
+} from '../services/sink/write-api';
 
 const env = process.env;
 const host = env.XP_HOST ?? '127.0.0.1';
@@ -51,6 +55,7 @@ function event(prefix: string, i: number, at = Date.now()): TrackingEvent {
     originalTimestamp: at,
     sentAt: at,
     receivedAt: at,
+    value: i % 50,
     properties: JSON.stringify({ value: i % 50, plan: 'pro', path: '/checkout' }),
     traits: null,
     context: JSON.stringify({ library: { name: 'bench', version: '1.0.0' }, locale: 'en-GB' }),
@@ -85,45 +90,73 @@ async function main(): Promise<void> {
   const kafka = createKafka({ clientId: 'bench-sink', brokers, logger });
   const admin = kafka.admin();
   await admin.connect();
-  const spec = renamedSpec(TOPICS.rawEvents, 6, topic);
+  const spec = renamedSpec(TOPICS.cleanEvents, 6, topic);
   await ensureTopics(admin, [spec]);
   const serde = await AvroSerde.create(registryUrl, [spec]);
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
-  const tmp = join(tmpdir(), `bench-sink-${id}.ndjson`);
   let stopSink: (() => Promise<void>) | undefined;
+  const cfg = sinkConfig({
+    ...env,
+    KAFKA_BROKERS: brokers.join(','),
+    SCHEMA_REGISTRY_URL: registryUrl,
+    BIGQUERY_API_ENDPOINT: endpoint,
+    BIGQUERY_PROJECT: project,
+    BIGQUERY_DATASET: datasetId,
+    SINK_GROUP_ID: `bench-sink-${id}`,
+    SINK_EVENTS_TOPIC: topic,
+    SINK_EXPOSURES_TOPIC: `${topic}.exposures`,
+    SINK_ENRICHED_TOPIC: `${topic}.enriched`,
+    SINK_AGGREGATES_TOPIC: `${topic}.aggregates`,
+    SINK_FAILED_TOPIC: `${topic}.failed`,
+    SINK_REGISTRY_TOPIC: `${topic}.registry`,
+    SINK_RESULTS_TOPIC: `${topic}.results`,
+    SINK_INSTALL_VIEWS: 'false',
+  });
+  const client = createWriterClient({ projectId: project, endpoint: storageEndpoint(cfg.env) });
 
   try {
-    // --- baseline: a direct bulk load of the same rows -----------------------------------
+    // --- baseline: raw appends of the same rows, same client ------------------------------
     const dataset = await ensureDataset(bq, `${datasetId}_baseline`, 'US');
-    const baseDefs = [defs.get('events')!];
-    await ensureTables(bq, dataset, baseDefs, logger);
+    const def = defs.get('events')!;
+    await ensureTables(bq, dataset, [def], logger);
     const lineage = (i: number) => ({ topic, partition: 0, offset: String(i) });
-    const rows = Array.from(
-      { length: ROWS },
-      (_, i) => (toRow(defs.get('events')!, event('base', i) as never, lineage(i), null) as { row: Row }).row,
+    const rowsOf = (prefix: string, n: number) =>
+      Array.from(
+        { length: n },
+        (_, i) => (toRow(def, event(prefix, i) as never, lineage(i), null) as { row: Row }).row,
+      );
+    const rows = rowsOf('base', ROWS);
+    const chunkRows = cfg.env.SINK_BATCH_MAX_ROWS;
+    const stream = await createCommittedStream(
+      client,
+      tablePath(project, dataset.id!, 'events'),
+      descriptorOf(def.fields),
     );
-    writeFileSync(tmp, rows.map((r) => JSON.stringify(r.json)).join('\n'));
     let t = performance.now();
-    const [job] = await dataset.table('events').load(tmp, { sourceFormat: 'NEWLINE_DELIMITED_JSON' });
-    const baseLoadMs = performance.now() - t;
+    for (let i = 0; i < rows.length; i += chunkRows) {
+      const wait = await stream.send(rows.slice(i, i + chunkRows).map((r) => r.json) as never, i, 60_000);
+      const result = await wait();
+      if (result.kind !== 'ok') throw new Error(`baseline append at ${i}: ${JSON.stringify(result)}`);
+    }
+    const baseAppendMs = performance.now() - t;
+    stream.close();
     const baseCount = await count(bq, `SELECT COUNT(*) AS n FROM \`${dataset.id}.events\``);
-    if (baseCount !== ROWS) throw new Error(`baseline load holds ${baseCount} rows (job ${job.id})`);
-    const baselineRowsPerSec = ROWS / (baseLoadMs / 1000);
+    if (baseCount !== ROWS) throw new Error(`baseline appends hold ${baseCount} rows`);
+    const baselineRowsPerSec = ROWS / (baseAppendMs / 1000);
 
-    // Latency baseline: 100-row insertAll batches until queryable.
+    // Latency baseline: 100-row appends until queryable.
     const baseLat: number[] = [];
+    const latStream = await createCommittedStream(
+      client,
+      tablePath(project, dataset.id!, 'events'),
+      descriptorOf(def.fields),
+    );
     for (let b = 0; b < 10; b++) {
-      const batch = Array.from(
-        { length: 100 },
-        (_, i) =>
-          (toRow(defs.get('events')!, event(`lat${b}`, i) as never, lineage(i), null) as { row: Row }).row,
-      );
+      const batch = rowsOf(`lat${b}`, 100);
       t = performance.now();
-      await dataset.table('events').insert(
-        batch.map((r) => ({ json: r.json })),
-        { raw: true },
-      );
+      const result = await (await latStream.send(batch.map((r) => r.json) as never, b * 100, 60_000))();
+      if (result.kind !== 'ok') throw new Error(`latency baseline append: ${JSON.stringify(result)}`);
       while (
         (await count(
           bq,
@@ -134,6 +167,7 @@ async function main(): Promise<void> {
       }
       baseLat.push(performance.now() - t);
     }
+    latStream.close();
     await dataset.delete({ force: true });
 
     // --- the sink: throughput over a backlog ----------------------------------------------
@@ -143,22 +177,6 @@ async function main(): Promise<void> {
       topic,
       Array.from({ length: ROWS }, (_, i) => event('ev', i)),
     );
-    const cfg = sinkConfig({
-      ...env,
-      KAFKA_BROKERS: brokers.join(','),
-      SCHEMA_REGISTRY_URL: registryUrl,
-      BIGQUERY_API_ENDPOINT: endpoint,
-      BIGQUERY_PROJECT: project,
-      BIGQUERY_DATASET: datasetId,
-      SINK_GROUP_ID: `bench-sink-${id}`,
-      SINK_EVENTS_TOPIC: topic,
-      SINK_EXPOSURES_TOPIC: `${topic}.exposures`,
-      SINK_ENRICHED_TOPIC: `${topic}.enriched`,
-      SINK_AGGREGATES_TOPIC: `${topic}.aggregates`,
-      SINK_FAILED_TOPIC: `${topic}.failed`,
-      SINK_REGISTRY_TOPIC: `${topic}.registry`,
-      SINK_INSTALL_VIEWS: 'false',
-    });
     const sink = await startSink(cfg, { logger, metrics: new Registry() });
     stopSink = () => sink.stop();
     t = performance.now();
@@ -181,6 +199,7 @@ async function main(): Promise<void> {
           const at = producedAt.get(r.message_id as string);
           if (at !== undefined) {
             latencies.push(now - at);
+            if (env.BENCH_SINK_TRACE) console.error(`trace ${Math.round(at)} ${Math.round(now - at)}`);
             producedAt.set(r.message_id as string, Infinity);
           }
         }
@@ -210,8 +229,8 @@ async function main(): Promise<void> {
       rows: ROWS,
       machine: `${(await import('node:os')).cpus().length} cores`,
       baseline: {
-        bulkLoadRowsPerSec: Math.round(baselineRowsPerSec),
-        insertAllLatencyMs: {
+        rawAppendRowsPerSec: Math.round(baselineRowsPerSec),
+        rawAppendLatencyMs: {
           p50: Math.round(percentile(baseLat, 50)),
           p95: Math.round(percentile(baseLat, 95)),
         },
@@ -227,17 +246,19 @@ async function main(): Promise<void> {
         batchMaxDelayMs: cfg.env.SINK_BATCH_MAX_DELAY_MS,
       },
       ratios: {
-        throughputVsBulkLoad: Number((sinkRowsPerSec / baselineRowsPerSec).toFixed(3)),
-        latencyP50VsInsertAll: Number((percentile(finite, 50) / percentile(baseLat, 50)).toFixed(2)),
-        latencyP95VsInsertAll: Number((percentile(finite, 95) / percentile(baseLat, 95)).toFixed(2)),
+        throughputVsRawAppend: Number((sinkRowsPerSec / baselineRowsPerSec).toFixed(3)),
+        latencyP50VsRawAppend: Number((percentile(finite, 50) / percentile(baseLat, 50)).toFixed(2)),
+        latencyP95VsRawAppend: Number((percentile(finite, 95) / percentile(baseLat, 95)).toFixed(2)),
       },
     };
     console.log(JSON.stringify(result, null, 2));
+    console.log(`ratio sink / raw append: ${(sinkRowsPerSec / baselineRowsPerSec).toFixed(2)}`);
+    console.log(`end-to-end latency p95: ${(percentile(finite, 95) / 1000).toFixed(1)} s (target <= 5 s)`);
   } finally {
     await stopSink?.().catch(() => undefined);
-    rmSync(tmp, { force: true });
+    client.close();
     await producer.disconnect();
-    const suffixes = ['', '.exposures', '.enriched', '.late', '.aggregates', '.failed', '.registry'];
+    const suffixes = ['', '.exposures', '.enriched', '.aggregates', '.failed', '.registry', '.results'];
     await admin.deleteTopics({ topics: suffixes.map((s) => `${topic}${s}`) }).catch(() => undefined);
     await admin.disconnect();
     await bq

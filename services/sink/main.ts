@@ -95,6 +95,7 @@ export async function startSink(config: SinkConfig, opts: SinkOptions): Promise<
     sessionTimeout: e.SINK_SESSION_TIMEOUT_MS,
     heartbeatInterval: e.SINK_HEARTBEAT_INTERVAL_MS,
     maxBytesPerPartition: 2 * 1024 * 1024,
+    maxWaitTimeInMs: 500,
   });
   const runner = new Runner({
     consumer,
