@@ -42,7 +42,6 @@ export function toRow(
 ): { row: Row } | { failure: Failure } {
   try {
     const json = toBigQueryRow(def.shape, record);
-    for (const d of def.derived) json[d.field.name] = d.value(record);
     const rowId = def.rowId(record);
     Object.assign(json, lineageColumns(rowId, lineage, now));
     return { row: makeRow(def.name, rowId, json, lineage, source) };

@@ -40,21 +40,14 @@ export const TABLE_NAMES: TableName[] = [
   'experiment_results',
 ];
 
-/** A column computed from the record rather than mapped from one of its fields. */
-export interface DerivedColumn {
-  field: BqField;
-  value: (record: Record<string, unknown>) => unknown;
-}
-
 export interface TableDef {
   name: TableName;
   description: string;
   schema: SchemaName;
   /** The Avro fields, resolved once. */
   shape: FieldShape[];
-  /** Mapped columns, then derived columns, then lineage. */
+  /** Columns mapped from the Avro fields (no column is computed here), then lineage. */
   fields: BqField[];
-  derived: DerivedColumn[];
   /** Deterministic id: a replayed record gets the same id (one row per id). */
   rowId: (record: Record<string, unknown>) => string;
   /** DAY partitioning column (the event time). */
@@ -69,7 +62,6 @@ interface Spec {
   rowId: (r: never) => string;
   partitionField: string;
   clustering: string[];
-  derived?: DerivedColumn[];
 }
 
 const SPECS: Spec[] = [
@@ -150,8 +142,7 @@ export function tableDefs(schemas: Partial<Record<SchemaName, unknown>> = {}): M
   const defs = new Map<TableName, TableDef>();
   for (const spec of SPECS) {
     const avro = schemas[spec.schema] ?? JSON.parse(schemaText(spec.schema));
-    const derived = spec.derived ?? [];
-    const fields = [...bigQueryFields(avro), ...derived.map((d) => d.field), ...LINEAGE_FIELDS];
+    const fields = [...bigQueryFields(avro), ...LINEAGE_FIELDS];
     const names = new Set<string>();
     for (const f of fields) {
       if (names.has(f.name)) throw new Error(`table ${spec.name}: column ${f.name} is defined twice`);
@@ -163,7 +154,6 @@ export function tableDefs(schemas: Partial<Record<SchemaName, unknown>> = {}): M
       schema: spec.schema,
       shape: recordShape(avro),
       fields,
-      derived,
       rowId: spec.rowId as (r: Record<string, unknown>) => string,
       partitionField: spec.partitionField,
       clustering: spec.clustering,
