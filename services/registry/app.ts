@@ -29,6 +29,9 @@ import { sdkRoutes } from './routes/sdk';
 import { segmentRoutes } from './routes/segments';
 import { tokenRoutes } from './routes/tokens';
 import { resultsFeatures } from './results/plugin';
+import { ideasRoutes } from './ideas/routes';
+import { loadIdeasSettings } from './ideas/settings';
+import { consolePlugin } from './console/plugin';
 
 export interface AppDeps {
   config: Pick<
@@ -204,6 +207,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     configAsCodeRoutes(scope, deps);
     sdkRoutes(scope, deps);
     resultsFeatures(scope, deps);
+    await scope.register(ideasRoutes, {
+      pool: deps.pool,
+      tokens: deps.tokens,
+      environments: deps.config.REGISTRY_ENVIRONMENTS,
+      settings: loadIdeasSettings(),
+    });
+    await scope.register(consolePlugin, { tokens: deps.tokens });
   });
   return app;
 }

@@ -4,7 +4,7 @@ import type { AppDeps } from '../app';
 import { authorize } from '../auth';
 
 const querySchema = z.strictObject({
-  entityType: z.enum(['flag', 'segment', 'experiment']).optional(),
+  entityType: z.enum(['flag', 'segment', 'experiment', 'idea']).optional(),
   key: z.string().optional(),
   actor: z.string().optional(),
   from: z.iso.datetime({ offset: true }).optional(),
