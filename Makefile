@@ -48,6 +48,8 @@ lint: deps ## ESLint and Prettier check
 
 typecheck: deps ## TypeScript strict type check
 	npx tsc -p tsconfig.json --noEmit
+	@# The packages check against each other's published types (dist/*.d.ts): build them first.
+	npm run build:packages --silent
 	npm run typecheck --workspaces --if-present --silent
 
 test-unit: deps ## Unit tests (no infrastructure)
