@@ -61,12 +61,10 @@ export const consolePlugin: FastifyPluginAsync<ConsoleDeps> = async (app, deps) 
   app.get('/console', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/console/'));
   app.get('/console/*', { schema: { hide: true } }, async (request, reply) => {
     if (!root) {
-      return reply
-        .code(404)
-        .send({
-          error: 'not_found',
-          message: 'the console is not built: run make build (console/dist is missing)',
-        });
+      return reply.code(404).send({
+        error: 'not_found',
+        message: 'the console is not built: run make build (console/dist is missing)',
+      });
     }
     const rest = (request.params as { '*': string })['*'] || 'index.html';
     const file = resolve(root, rest);
