@@ -15,7 +15,7 @@ NPM_NODEDIR := $(if $(wildcard $(NODE_DIR)/include/node/node.h),npm_config_noded
 STACK := bash infra/local/stack.sh
 JEST := NODE_OPTIONS=--experimental-vm-modules npx jest
 
-.PHONY: browsers help deps build up down status reset lint typecheck test test-unit test-integration test-chaos bench bench-sink bench-flags bench-enricher demo clean bench-collector bench-dedupe test-fresh
+.PHONY: browsers help deps build up down status reset lint typecheck test test-unit test-integration test-chaos bench bench-sink bench-flags bench-enricher demo clean bench-collector bench-dedupe bench-pipeline test-fresh
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -66,7 +66,7 @@ test: lint typecheck test-unit test-integration ## Everything CI runs: lint, typ
 test-chaos: up ## Longer soak and chaos runs (not part of `make test`)
 	$(JEST) --selectProjects chaos --runInBand
 
-bench: bench-sink bench-flags bench-enricher bench-collector bench-dedupe ## Benchmarks (bench/)
+bench: bench-sink bench-flags bench-enricher bench-collector bench-dedupe bench-pipeline ## Benchmarks (bench/)
 
 demo: up ## The main job: an experiment end to end, from simulated traffic to results in BigQuery (DEMO_USERS=5000)
 	node dist/scripts/demo.js
@@ -85,6 +85,9 @@ bench-flags: up ## Flag evaluation vs GrowthBook and Unleash SDKs, and the paylo
 
 bench-enricher: up ## Enricher: events/s with exactly-once, joins and windows, vs a consume-and-produce pass-through
 	node dist/bench/enricher.js
+
+bench-pipeline: up ## Pipeline: events/s from HTTP to queryable in BigQuery through every service, vs raw appends; backlog per stage
+	node dist/bench/pipeline.js
 
 bench-dedupe: build ## Enricher dedupe state: memory per million messageIds vs the ids alone (no stack needed)
 	node --expose-gc dist/bench/dedupe-memory.js
