@@ -26,7 +26,7 @@ node_modules/.installed: package.json package-lock.json
 
 deps: node_modules/.installed ## Install npm dependencies (with Node >= 22)
 
-build: deps ## Compile TypeScript to dist/ (and the packages/ SDKs to their dist/)
+build: deps ## Compile TypeScript to dist/ (the packages/ SDKs and the console/ web app to their dist/)
 	npm run build:packages --silent
 	npx tsc -p tsconfig.build.json
 

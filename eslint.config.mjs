@@ -9,6 +9,7 @@ export default tseslint.config(
       '.stack/',
       'coverage/',
       'packages/*/dist/',
+      'console/dist/',
       'examples/**/node_modules/',
     ],
   },

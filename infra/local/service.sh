@@ -36,7 +36,13 @@ case "${2:-status}" in
   stop) stop_bg "$NAME" ;;
   status)
     if is_running "$NAME" && healthy; then printf '%-16s %-5s http://%s:%s\n' "$NAME" up "$XP_HOST" "$PORT"
-    else printf '%-16s down\n' "$NAME"; exit 1; fi ;;
+    else printf '%-16s down\n' "$NAME"; exit 1; fi
+    # The web console is served by the registry (console/dist, built by make build).
+    if [[ "$NAME" == registry ]]; then
+      if curl -sf "http://$XP_HOST:$PORT/console/" >/dev/null; then
+        printf '%-16s %-5s http://%s:%s/console/\n' console up "$XP_HOST" "$PORT"
+      else printf '%-16s down  (not built: make build)\n' console; fi
+    fi ;;
   reset) stop_bg "$NAME" ;;
   *) die "usage: service.sh NAME start|stop|status" ;;
 esac

@@ -1,0 +1,59 @@
+// The registry API from the browser: same origin, the token from sessionStorage, and errors that
+// carry the API's own reason (its `message`) so every page can show why something was refused.
+export const TOKEN_KEY = 'xp-console-token';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function token(): string | null {
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
+// Response bodies are the registry's JSON; pages read the fields they show.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = any;
+
+export async function api(
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Json> {
+  const t = token();
+  const res = await fetch(path, {
+    method,
+    headers: {
+      ...(t ? { authorization: `Bearer ${t}` } : {}),
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...headers,
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let parsed: Json;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    parsed = { message: text };
+  }
+  if (!res.ok) {
+    throw new ApiError(res.status, parsed?.error ?? 'error', parsed?.message ?? `HTTP ${res.status}`);
+  }
+  return parsed;
+}
+
+export interface Me {
+  name: string;
+  identity: string;
+  kind: 'person' | 'service';
+  role: 'viewer' | 'editor' | 'admin' | 'sdk';
+}
+
+export const canWrite = (me: Me) => me.role === 'editor' || me.role === 'admin';
