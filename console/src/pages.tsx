@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, canWrite, token, type Json, type Me } from './api';
 import { NoticeBox, PageTitle, date, errorText, pct, type Notice } from './ui';
 
@@ -452,6 +452,11 @@ export function FlagsPage({ me }: { me: Me }) {
   const [data, error, reload] = useLoad(() => api('GET', '/v1/flags'), []);
   const [notice, setNotice] = useState<Notice | null>(null);
   const [pending, setPending] = useState<{ flag: Json; env: string; enabled: boolean } | null>(null);
+  // The confirmation takes focus, so a keyboard user answers it next.
+  const confirmRef = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (pending) confirmRef.current?.focus();
+  }, [pending]);
 
   const apply = async () => {
     if (!pending) return;
@@ -486,7 +491,7 @@ export function FlagsPage({ me }: { me: Me }) {
             Turn <strong>{pending.flag.key}</strong> {pending.enabled ? 'on' : 'off'} in{' '}
             <strong>{pending.env}</strong>?{!pending.enabled && ' Everyone will get its off value at once.'}
           </p>
-          <button type="button" class={pending.enabled ? '' : 'danger'} onClick={apply} autoFocus>
+          <button type="button" class={pending.enabled ? '' : 'danger'} onClick={apply} ref={confirmRef}>
             Confirm: turn {pending.enabled ? 'on' : 'off'}
           </button>{' '}
           <button type="button" class="secondary" onClick={() => setPending(null)}>

@@ -162,9 +162,12 @@ describe('console in a real browser', () => {
     await page.getByRole('heading', { name: 'Flags' }).waitFor();
     await page.getByRole('button', { name: 'Kill switch: turn off checkout-banner in production' }).click();
     await page.getByText('Everyone will get its off value at once.').waitFor();
+    await waitFor('focus on the confirmation', async () =>
+      (await page.locator(':focus').textContent())?.includes('Confirm: turn off'),
+    );
     await expectAccessible(page, 'flags (confirmation)');
     await page.screenshot({ path: join(SHOTS, '05-flags-confirm.png'), fullPage: true });
-    await page.getByRole('button', { name: 'Confirm: turn off' }).click();
+    await page.keyboard.press('Enter'); // the focused confirmation
     await page.getByRole('status').getByText('checkout-banner is now off in production').waitFor();
     await page.getByRole('button', { name: 'Turn on checkout-banner in production' }).waitFor();
     await page.screenshot({ path: join(SHOTS, '06-flags-off.png'), fullPage: true });
