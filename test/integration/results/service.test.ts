@@ -128,6 +128,7 @@ describe('the results service', () => {
       SINK_BATCH_MAX_DELAY_MS: '200',
       BIGQUERY_DATASET: datasetId,
       BIGQUERY_API_ENDPOINT: stack.bigqueryEndpoint,
+      BIGQUERY_GRPC_PORT: String(stack.bigqueryGrpcPort),
       KAFKA_BROKERS: stack.kafkaBrokers.join(','),
       SCHEMA_REGISTRY_URL: stack.schemaRegistryUrl,
       XP_TOPIC_PARTITIONS: '2',

@@ -103,6 +103,8 @@ export function sinkEnvFor(
     BIGQUERY_DATASET: dataset,
     BIGQUERY_LOCATION: 'US',
     BIGQUERY_API_ENDPOINT: stack.bigqueryEndpoint,
+    // The child gets no other environment: name the Write API's port too.
+    BIGQUERY_GRPC_PORT: String(stack.bigqueryGrpcPort),
     SINK_PORT: '0',
     SINK_GROUP_ID: `${dataset}-sink`,
     SINK_EVENTS_TOPIC: names.raw,
