@@ -76,7 +76,7 @@ Where to look next:
   The experiment's log:   GET  ${registryUrl}/v1/experiments/${result.experimentKey}/log
   Its brief (Markdown):   GET  ${registryUrl}/v1/experiments/${result.experimentKey}/brief
   API docs:               ${registryUrl}/docs
-  Metrics:                ${collectorUrl}/metrics (collector), :7072 (enricher), :7073 (sink)
+  Metrics:                ${collectorUrl}/metrics (collector), :${env.ENRICHER_PORT ?? 7072} (enricher), :${env.SINK_PORT ?? 7073} (sink), :${env.RESULTS_PORT ?? 7074} (results)
   Guides:                 docs/analysts.md, docs/producers.md, docs/registry.md`);
 }
 
