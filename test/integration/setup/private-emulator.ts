@@ -10,7 +10,8 @@ import { join } from 'node:path';
 const ROOT = join(__dirname, '..', '..', '..');
 const TOOLS = join(ROOT, '.stack', 'tools');
 
-async function freePort(): Promise<number> {
+/** A port nobody listens on now (for a process the test starts). */
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const { port } = server.address() as { port: number };

@@ -1,10 +1,9 @@
 // The effectively-once scenarios, parameterised by scale: the integration tests run them
 // small, test/chaos/sink runs them big. The sink runs as a child process from dist/.
 
-import { createServer } from 'node:net';
 import type { BigQuery } from '@google-cloud/bigquery';
 import { createBigQuery } from '../../../services/common/bigquery';
-import { PrivateEmulator } from '../setup/private-emulator';
+import { PrivateEmulator, freePort } from '../setup/private-emulator';
 import { stack, uniqueName } from '../setup/stack';
 import {
   TestProducer,
@@ -192,14 +191,6 @@ export async function killScenario(scale: Scale, kills: number, settleTimeoutMs 
       .delete({ force: true })
       .catch(() => undefined);
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /**

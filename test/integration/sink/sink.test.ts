@@ -1,7 +1,7 @@
-import { createServer } from 'node:net';
 import type { BigQuery, Dataset } from '@google-cloud/bigquery';
 import { schemaText } from '../../../services/common/schemas';
 import { ensureTables, tableDefs, TABLE_NAMES } from '../../../services/sink/tables';
+import { freePort } from '../setup/private-emulator';
 import { uniqueName } from '../setup/stack';
 import {
   TestProducer,
@@ -21,14 +21,6 @@ import {
   writeExposures,
   type SinkProcess,
 } from './helpers';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('sink: Kafka topics into BigQuery tables', () => {
   const datasetId = uniqueName('sink_it');
