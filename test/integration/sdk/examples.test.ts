@@ -259,7 +259,11 @@ describe('examples: the packed SDKs installed into empty folders', () => {
         beaconed = raw.map((r) => r.value).filter((e) => e.event === 'Beacon Check');
         if (beaconed.length === 0) await new Promise((r) => setTimeout(r, 300));
       }
-      expect(beaconed).toHaveLength(1);
+      // One event, one messageId. The raw topic may hold it twice: a batch fetch in flight when
+      // the page went away can arrive although the page saw it aborted, and the beacon then
+      // re-sends it (at least once, as every client); the enricher drops the copy by messageId.
+      expect(new Set(beaconed.map((e) => e.messageId)).size).toBe(1);
+      expect(beaconed.length).toBeLessThanOrEqual(2);
       await page.goto(`${site.url}/package.json`); // same origin, not the app
       expect(await page.evaluate(() => localStorage.getItem('beaconed'))).toMatch(/\/v1\/batch\?writeKey=/);
     } finally {
