@@ -3,39 +3,26 @@
 // and the results read from those facts must equal the workload's known truth.
 import { createBigQuery } from '../../../services/common/bigquery';
 import { REVENUE, runDemo, type DemoResult } from '../../../scripts/demo/run';
-import { stack } from '../setup/stack';
+import { requireServices, services, stack } from '../setup/stack';
 
-const env = process.env;
-const services = {
-  registry: `http://127.0.0.1:${env.REGISTRY_PORT ?? 7070}`,
-  collector: `http://127.0.0.1:${env.COLLECTOR_PORT ?? 7071}`,
-  enricher: `http://127.0.0.1:${env.ENRICHER_PORT ?? 7072}`,
-  sink: `http://127.0.0.1:${env.SINK_PORT ?? 7073}`,
-};
 const bigquery = createBigQuery({
   projectId: stack.bigqueryProject,
   location: 'US',
   apiEndpoint: stack.bigqueryEndpoint,
 });
-const dataset = env.BIGQUERY_DATASET ?? 'xp';
+const dataset = services.dataset;
 
 describe('end to end: SDK → collector → enricher → sink → BigQuery → results', () => {
   const seed = Date.now() % 1_000_000;
   let result: DemoResult;
 
   beforeAll(async () => {
-    for (const [name, url] of Object.entries(services)) {
-      const ok = await fetch(`${url}/healthz`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (!ok) throw new Error(`${name} is not running at ${url}: start the stack with make up`);
-    }
+    await requireServices('registry', 'collector', 'enricher', 'sink');
     result = await runDemo({
       registryUrl: services.registry,
       collectorUrl: services.collector,
-      adminToken: env.REGISTRY_BOOTSTRAP_ADMIN_TOKEN ?? 'local-dev-admin-token-change-me',
-      writeKey: 'local-dev-key',
+      adminToken: services.adminToken,
+      writeKey: services.writeKey,
       bigquery,
       dataset,
       users: 400,

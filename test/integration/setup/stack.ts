@@ -14,6 +14,31 @@ export const stack = {
   bigqueryGrpcPort: Number(env.BIGQUERY_GRPC_PORT ?? 9060),
 };
 
+/** The platform's services as `make up` starts them, with the local stack's public dev secrets. */
+export const services = {
+  registry: `http://${host}:${env.REGISTRY_PORT ?? 7070}`,
+  collector: `http://${host}:${env.COLLECTOR_PORT ?? 7071}`,
+  enricher: `http://${host}:${env.ENRICHER_PORT ?? 7072}`,
+  sink: `http://${host}:${env.SINK_PORT ?? 7073}`,
+  results: `http://${host}:${env.RESULTS_PORT ?? 7074}`,
+  adminToken: env.REGISTRY_BOOTSTRAP_ADMIN_TOKEN ?? 'local-dev-admin-token-change-me',
+  writeKey: 'local-dev-key',
+  dataset: env.BIGQUERY_DATASET ?? 'xp',
+};
+
+/** Fails with a clear message unless every named service answers /healthz. */
+export async function requireServices(
+  ...names: ('registry' | 'collector' | 'enricher' | 'sink' | 'results')[]
+) {
+  for (const name of names) {
+    const ok = await fetch(`${services[name]}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (!ok) throw new Error(`${name} is not running at ${services[name]}: start the stack with make up`);
+  }
+}
+
 /** A name unique to this test run, for topics, datasets and databases that tests create. */
 export function uniqueName(prefix: string): string {
   return `${prefix}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
