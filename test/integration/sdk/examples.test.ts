@@ -1,37 +1,35 @@
 // Issue 13's acceptance test: the SDK packages as users get them. `npm pack` makes tarballs of
 // packages/*, which are installed into copies of examples/node-app and examples/browser-app in
-// empty folders. Against a registry and a collector (in-process, private database and topics),
-// each app evaluates a flag, its exposure reaches the collector's Kafka exposures topic, and a
-// kill switch flipped in the registry reaches it over the SSE stream within 2 s. The browser
-// app runs in headless Chromium. (From Kafka on, the enricher and sink carry exposures into
-// BigQuery; their own tests cover that leg.)
+// empty folders. Against the services `make up` started (registry, collector, enricher, sink),
+// each app evaluates a running experiment's flag, logs an exposure that reaches BigQuery's
+// `exposures` table once, attributed to the running phase, and receives a kill switch flipped
+// in the registry over the SSE stream within 2 s. The browser app runs in headless Chromium.
+// Keys and users are unique to the run, so the shared stack's other data does not interfere.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Browser } from 'playwright-core';
-import type { Exposure, TrackingEvent } from '../../../services/common/records';
-import { WRITE_KEY, readAll, startCollector, type Harness } from '../collector/harness';
-import {
-  ADMIN_TOKEN,
-  client,
-  createTestDatabase,
-  deleteTopics,
-  startTestRegistry,
-  testEnv,
-  type TestDatabase,
-} from '../registry/harness';
+import { createBigQuery } from '../../../services/common/bigquery';
+import { client, waitFor } from '../registry/harness';
 import { launchChromium, serveStatic } from '../setup/browser';
+import { requireServices, services, stack } from '../setup/stack';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const PACKAGES = ['evaluation', 'sdk-core', 'node', 'browser'];
+const VALUES: Record<string, string> = { control: 'blue', treatment: 'green' };
 const npm = (args: string[], cwd: string) =>
   execFileSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], {
     cwd,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+const bigquery = createBigQuery({
+  projectId: stack.bigqueryProject,
+  location: 'US',
+  apiEndpoint: stack.bigqueryEndpoint,
+});
 
 type Line = {
   event: string;
@@ -42,16 +40,22 @@ type Line = {
   delivered?: number;
 };
 
-describe('examples: the packed SDKs installed into empty folders', () => {
+/** Rows of a query on the stack's dataset (`T` stands for the dataset). */
+async function query(sql: string, params: Record<string, unknown>): Promise<Record<string, unknown>[]> {
+  const [rows] = await bigquery.query({ query: sql.replaceAll('T.', `\`${services.dataset}\`.`), params });
+  return rows as Record<string, unknown>[];
+}
+
+describe('examples: the packed SDKs installed into empty folders, against the stack', () => {
+  const run = `examples-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+  const flagKey = run;
   let work: string;
   let tarballs: string[];
-  let db: TestDatabase;
-  let registry: Awaited<ReturnType<typeof startTestRegistry>>;
-  let collector: Harness;
-  let editor: ReturnType<typeof client>;
+  let admin: ReturnType<typeof client>;
   let sdkToken: string;
 
   beforeAll(async () => {
+    await requireServices('registry', 'collector', 'enricher', 'sink');
     work = mkdtempSync(join(tmpdir(), 'xp-examples-'));
     for (const p of PACKAGES) {
       if (!existsSync(join(ROOT, 'packages', p, 'dist', 'index.cjs')))
@@ -63,61 +67,61 @@ describe('examples: the packed SDKs installed into empty folders', () => {
       .map((f) => join(work, f));
     expect(tarballs).toHaveLength(PACKAGES.length);
 
-    db = await createTestDatabase();
-    registry = await startTestRegistry(testEnv(db));
-    collector = await startCollector({ origins: ['*'] });
-    const admin = client(registry.url, ADMIN_TOKEN);
-    sdkToken = (await admin('POST', '/v1/tokens', { name: 'examples', role: 'sdk' })).body.token;
-    editor = client(
-      registry.url,
-      (await admin('POST', '/v1/tokens', { name: 'ed', role: 'editor' })).body.token,
-    );
-    const created = await editor('POST', '/v1/flags', {
-      key: 'checkout',
-      valueType: 'string',
-      type: 'experiment',
-      environments: {
-        production: {
-          enabled: true,
-          defaultValue: 'blue',
-          offValue: 'off',
-          rules: [
-            {
-              id: 'split',
-              conditions: [],
-              split: {
-                seed: 'checkout-redesign',
-                experimentKey: 'checkout-redesign',
-                hashAttribute: 'userId',
-                coverage: 1,
-                variants: [
-                  { id: 'control', value: 'blue', weight: 1 },
-                  { id: 'treatment', value: 'green', weight: 1 },
-                ],
-              },
-            },
-          ],
-        },
-      },
-    });
-    expect(created.status).toBe(201);
+    // A running experiment, as an owner and a reviewer (another identity) make one.
+    admin = client(services.registry, services.adminToken);
+    const token = async (name: string, role: string) => {
+      const res = await admin('POST', '/v1/tokens', { name: `${run}-${name}`, role });
+      expect(res.status).toBe(201);
+      return res.body.token as string;
+    };
+    sdkToken = await token('sdk', 'sdk');
+    const reviewer = client(services.registry, await token('reviewer', 'editor'));
+    expect(
+      (
+        await admin('POST', '/v1/flags', {
+          key: flagKey,
+          type: 'experiment',
+          valueType: 'string',
+          owner: 'bootstrap-admin',
+          environments: { production: { enabled: true, defaultValue: 'blue', offValue: 'off', rules: [] } },
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      (
+        await admin('POST', '/v1/experiments', {
+          key: run,
+          name: 'Examples: checkout colour',
+          hypothesis: 'The example apps expose units to a running experiment',
+          owner: 'bootstrap-admin',
+          flagKey,
+          environment: 'production',
+          primaryMetrics: [{ event: 'Order Completed', aggregation: 'conversion', name: 'orders' }],
+          variants: Object.entries(VALUES).map(([key, value]) => ({ key, weight: 0.5, value })),
+        })
+      ).status,
+    ).toBe(201);
+    for (const [who, to] of [
+      [admin, 'in_review'],
+      [reviewer, 'approved'],
+      [admin, 'running'],
+    ] as const) {
+      const { version } = (await admin('GET', `/v1/experiments/${run}`)).body as { version: number };
+      const res = await who('POST', `/v1/experiments/${run}/transitions`, { to, version });
+      expect([res.status, res.body]).toEqual([200, expect.objectContaining({ status: to })]);
+    }
   }, 300_000);
 
   afterAll(async () => {
-    await registry?.close();
-    await collector?.close();
-    await db?.drop();
-    if (registry)
-      await deleteTopics([registry.config.REGISTRY_CHANGES_TOPIC, registry.config.REGISTRY_EXPOSURES_TOPIC]);
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
   /** Sets the flag's kill switch; answers when the registry acknowledged it. */
   async function killSwitch(enabled: boolean): Promise<number> {
-    const current = await editor('GET', '/v1/flags/checkout');
-    const res = await editor(
+    const current = await admin('GET', `/v1/flags/${flagKey}`);
+    const res = await admin(
       'PATCH',
-      '/v1/flags/checkout/environments/production',
+      `/v1/flags/${flagKey}/environments/production`,
       { enabled },
       { 'if-match': current.headers.get('etag')! },
     );
@@ -125,9 +129,23 @@ describe('examples: the packed SDKs installed into empty folders', () => {
     return Date.now();
   }
 
-  async function exposuresOf(unitId: string): Promise<Exposure[]> {
-    const all = await readAll<Exposure>(collector, collector.topics.exposures);
-    return all.map((r) => r.value).filter((e) => e.unitId === unitId);
+  /** The unit's exposures in BigQuery, once the sink has loaded at least one. */
+  async function exposuresInBigQuery(unitId: string): Promise<Record<string, unknown>[]> {
+    const started = Date.now();
+    const rows = await waitFor(
+      `${unitId}'s exposure in BigQuery`,
+      async () => {
+        const r = await query(
+          `SELECT message_id, variation_id, phase, in_running_phase, origin FROM T.exposures
+           WHERE experiment_key = @e AND unit_id = @u`,
+          { e: run, u: unitId },
+        );
+        return r.length > 0 && r;
+      },
+      90_000,
+    );
+    console.log(`${unitId}: exposure queryable in BigQuery ${Date.now() - started} ms after the app flushed`);
+    return rows;
   }
 
   function install(example: string): string {
@@ -137,19 +155,19 @@ describe('examples: the packed SDKs installed into empty folders', () => {
     return dir;
   }
 
-  it('node-app: evaluates, logs an exposure that reaches Kafka, gets the kill switch within 2 s', async () => {
+  it('node-app: evaluates, logs an exposure that reaches BigQuery once, gets the kill switch within 2 s', async () => {
     const dir = install('node-app');
     expect(existsSync(join(dir, 'node_modules/@xp-platform/node/dist/index.mjs'))).toBe(true);
     const app: ChildProcess = spawn(process.execPath, ['index.mjs'], {
       cwd: dir,
       env: {
         ...process.env,
-        XP_REGISTRY_URL: registry.url,
+        XP_REGISTRY_URL: services.registry,
         XP_SDK_TOKEN: sdkToken,
-        XP_COLLECTOR_URL: collector.url,
-        XP_WRITE_KEY: WRITE_KEY,
-        XP_FLAG: 'checkout',
-        XP_USER: 'user-1',
+        XP_COLLECTOR_URL: services.collector,
+        XP_WRITE_KEY: services.writeKey,
+        XP_FLAG: flagKey,
+        XP_USER: `${run}-node`,
       },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -165,16 +183,16 @@ describe('examples: the packed SDKs installed into empty folders', () => {
       }
     };
     try {
-      // bucket('checkout-redesign', 'user-1') = 0.51999 → treatment (docs/evaluation.md)
-      expect(await waitLine('ready')).toMatchObject({
-        value: 'green',
-        reason: 'SPLIT',
-        variant: 'treatment',
-      });
+      const ready = await waitLine('ready');
+      expect(ready).toMatchObject({ reason: 'SPLIT', value: VALUES[ready.variant!] });
       expect(await waitLine('flushed')).toMatchObject({ delivered: 1 });
-      const exposures = await exposuresOf('user-1');
-      expect(exposures.map((e) => [e.experimentKey, e.variationId, e.origin])).toEqual([
-        ['checkout-redesign', 'treatment', 'collector'],
+      expect(await exposuresInBigQuery(`${run}-node`)).toEqual([
+        expect.objectContaining({
+          variation_id: ready.variant,
+          phase: 0,
+          in_running_phase: true,
+          origin: 'collector',
+        }),
       ]);
 
       const t0 = await killSwitch(false);
@@ -189,7 +207,7 @@ describe('examples: the packed SDKs installed into empty folders', () => {
     }
   });
 
-  it('browser-app in headless Chromium: evaluates, logs an exposure that reaches Kafka, gets the kill switch within 2 s', async () => {
+  it('browser-app in headless Chromium: evaluates, logs an exposure that reaches BigQuery once, gets the kill switch within 2 s', async () => {
     const dir = install('browser-app');
     const esbuild = join(ROOT, 'node_modules/.bin/esbuild');
     execFileSync(esbuild, ['main.mjs', '--bundle', '--format=esm', '--minify', '--outfile=dist/main.js'], {
@@ -201,12 +219,12 @@ describe('examples: the packed SDKs installed into empty folders', () => {
       browser = await launchChromium();
       const page = await browser.newPage();
       const q = new URLSearchParams({
-        registry: registry.url,
+        registry: services.registry,
         token: sdkToken,
-        collector: collector.url,
-        writeKey: WRITE_KEY,
-        flag: 'checkout',
-        user: 'user-2',
+        collector: services.collector,
+        writeKey: services.writeKey,
+        flag: flagKey,
+        user: `${run}-browser`,
       });
       await page.goto(`${site.url}/index.html?${q}`);
       const log = () => page.evaluate(() => (globalThis as unknown as { xpLog?: Line[] }).xpLog ?? []);
@@ -220,15 +238,14 @@ describe('examples: the packed SDKs installed into empty folders', () => {
           await new Promise((r) => setTimeout(r, 20));
         }
       };
-      // bucket('checkout-redesign', 'user-2') = 0.0605 → control
-      expect(await waitLine('ready')).toMatchObject({ value: 'blue', reason: 'SPLIT', variant: 'control' });
+      const ready = await waitLine('ready');
+      expect(ready).toMatchObject({ reason: 'SPLIT', value: VALUES[ready.variant!] });
       expect(await waitLine('flushed')).toMatchObject({ delivered: 1 });
-      const exposures = await exposuresOf('user-2');
-      expect(exposures.map((e) => [e.experimentKey, e.variationId])).toEqual([
-        ['checkout-redesign', 'control'],
+      expect(await exposuresInBigQuery(`${run}-browser`)).toEqual([
+        expect.objectContaining({ variation_id: ready.variant, phase: 0, in_running_phase: true }),
       ]);
       // The payload is cached for the next page load.
-      expect(await page.evaluate(() => localStorage.getItem('xp:payload:production'))).toContain('checkout');
+      expect(await page.evaluate(() => localStorage.getItem('xp:payload:production'))).toContain(flagKey);
 
       const t0 = await killSwitch(false);
       const change = await waitLine('change', 5_000);
@@ -239,7 +256,8 @@ describe('examples: the packed SDKs installed into empty folders', () => {
 
       // Events still queued when the page goes away leave with navigator.sendBeacon on pagehide;
       // a wrapper notes each beacon in localStorage, read back from a page of the same origin.
-      await page.evaluate(() => {
+      const user = `${run}-browser`;
+      await page.evaluate((userId) => {
         // Root types have no DOM lib: the browser's navigator is typed by hand here.
         type Beacon = (url: string, data?: unknown) => boolean;
         const nav = (globalThis as unknown as { navigator: { sendBeacon: Beacon } }).navigator;
@@ -249,21 +267,17 @@ describe('examples: the packed SDKs installed into empty folders', () => {
           return send(url, data);
         };
         const xp = (globalThis as unknown as { xp: { track(e: object): void } }).xp;
-        xp.track({ event: 'Beacon Check', userId: 'user-2' });
-      });
+        xp.track({ event: 'Beacon Check', userId });
+      }, user);
       await page.goto('about:blank');
-      const until = Date.now() + 15_000;
-      let beaconed: TrackingEvent[] = [];
-      while (beaconed.length === 0 && Date.now() < until) {
-        const raw = await readAll<TrackingEvent>(collector, collector.topics.rawEvents);
-        beaconed = raw.map((r) => r.value).filter((e) => e.event === 'Beacon Check');
-        if (beaconed.length === 0) await new Promise((r) => setTimeout(r, 300));
-      }
-      // One event, one messageId. The raw topic may hold it twice: a batch fetch in flight when
-      // the page went away can arrive although the page saw it aborted, and the beacon then
+      // One row in BigQuery. The collector may have received it twice: a batch fetch in flight
+      // when the page went away can arrive although the page saw it aborted, and the beacon then
       // re-sends it (at least once, as every client); the enricher drops the copy by messageId.
-      expect(new Set(beaconed.map((e) => e.messageId)).size).toBe(1);
-      expect(beaconed.length).toBeLessThanOrEqual(2);
+      const beaconed = () =>
+        query(`SELECT message_id FROM T.events WHERE unit_id = @u AND event = 'Beacon Check'`, { u: user });
+      await waitFor('the beaconed event in BigQuery', async () => (await beaconed()).length > 0, 90_000);
+      await new Promise((r) => setTimeout(r, 3_000)); // a copy would have been loaded by now
+      expect(await beaconed()).toHaveLength(1);
       await page.goto(`${site.url}/package.json`); // same origin, not the app
       expect(await page.evaluate(() => localStorage.getItem('beaconed'))).toMatch(/\/v1\/batch\?writeKey=/);
     } finally {
