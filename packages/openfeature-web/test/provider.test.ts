@@ -3,7 +3,8 @@ import { flag, startFakeRegistry, waitFor, type FakeRegistry } from '../../node/
 import { XpWebProvider } from '../src';
 
 // The browser SDK's storage and beacon paths are exercised in Chromium
-// (test/integration/sdk/browser.test.ts); here the provider runs in Node without them.
+// (test/integration/sdk/examples.test.ts), and cases.json runs through it there too
+// (browser-cases.test.ts); here the provider runs in Node without them.
 let registry: FakeRegistry;
 beforeAll(async () => {
   registry = await startFakeRegistry({ banner: flag('banner', true), limit: flag('limit', 10) });
