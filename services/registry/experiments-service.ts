@@ -18,9 +18,15 @@ import {
   type ExperimentVariant,
 } from './experiment-model';
 import { conditionProblems } from './flag-rules';
-import { COSMETIC_FIELDS, editProblems, unmetGuards } from './lifecycle-rules';
+import {
+  COSMETIC_FIELDS,
+  allowedTransitions,
+  editProblems,
+  unmetGuards,
+  type AllowedTransition,
+} from './lifecycle-rules';
 import { existingKeys } from './routes/helpers';
-import { load, update, type Stored } from './store';
+import { load, update, type Queryable, type Stored } from './store';
 
 /** Problems with an experiment definition that are about references and configuration. */
 export async function experimentReferenceProblems(
@@ -77,6 +83,34 @@ export async function editExperiment(
     throw conflict('frozen', `cannot edit ${current.key}: ${refused.join('; ')}`, { unmet: refused });
   }
   return update(client, 'experiment', current, next, { actor, action: 'updated' });
+}
+
+/**
+ * The next statuses of the lifecycle with the guards `principal` does not meet now: what the
+ * transition endpoint would answer, computed from the same rules (read-only, no locks).
+ */
+export async function transitionsFor(
+  client: Queryable,
+  exp: Experiment,
+  principal: Principal,
+): Promise<AllowedTransition[]> {
+  const flag = exp.flagKey ? await load<Flag>(client, 'flag', exp.flagKey) : null;
+  const { rows: running } = await client.query<{ doc: Experiment }>(
+    `SELECT doc FROM experiments WHERE status = 'running' AND key <> $1`,
+    [exp.key],
+  );
+  const mayWrite = principal.role === 'editor' || principal.role === 'admin';
+  return allowedTransitions(
+    exp,
+    {
+      actor: principal.identity,
+      actorKind: principal.kind,
+      flag: flag?.doc ?? null,
+      running: running.map((r) => ({ key: r.doc.key, layer: r.doc.layer })),
+      now: new Date(),
+    },
+    mayWrite ? undefined : `your role (${principal.role}) may not move experiments: editors and admins do`,
+  );
 }
 
 export interface TransitionRequest {

@@ -64,17 +64,56 @@ export function unmetGuards(exp: Experiment, to: ExperimentStatus, ctx: GuardCon
     }
     case 'running':
       return [...definitionProblems(exp), ...wiringProblems(exp, ctx)];
-    case 'concluded': {
-      const unmet: string[] = [];
-      if (!['ship', 'rollback', 'iterate'].includes(ctx.decision ?? '')) {
-        unmet.push('concluding needs a decision: ship, rollback or iterate');
-      }
-      if (!ctx.summary?.trim()) unmet.push('concluding needs a summary of the results');
-      return unmet;
-    }
+    case 'concluded':
+      return inputProblems(to, ctx);
     default:
       return [];
   }
+}
+
+/** What the request itself must carry for a transition (concluding: a decision and a summary). */
+export const TRANSITION_INPUTS: Partial<Record<ExperimentStatus, readonly ('decision' | 'summary')[]>> = {
+  concluded: ['decision', 'summary'],
+};
+
+function inputProblems(to: ExperimentStatus, ctx: Pick<GuardContext, 'decision' | 'summary'>): string[] {
+  const unmet: string[] = [];
+  if (to !== 'concluded') return unmet;
+  if (!['ship', 'rollback', 'iterate'].includes(ctx.decision ?? '')) {
+    unmet.push('concluding needs a decision: ship, rollback or iterate');
+  }
+  if (!ctx.summary?.trim()) unmet.push('concluding needs a summary of the results');
+  return unmet;
+}
+
+export interface AllowedTransition {
+  to: ExperimentStatus;
+  /** True when no guard of the experiment's state refuses the caller (inputs aside). */
+  allowed: boolean;
+  /** Every unmet guard for this caller, the reasons the API would give. */
+  unmet: string[];
+  /** Fields the transition request must carry (e.g. decision and summary to conclude). */
+  inputs: readonly string[];
+}
+
+/**
+ * Each next status of the lifecycle with the guards the caller does not meet now, as the
+ * transition endpoint would check them (inputs the request carries are listed, not judged).
+ * `roleProblem` is set when the caller's role may not move experiments at all.
+ */
+export function allowedTransitions(
+  exp: Experiment,
+  ctx: Omit<GuardContext, 'decision' | 'summary'>,
+  roleProblem?: string,
+): AllowedTransition[] {
+  return TRANSITIONS[exp.status].map((to) => {
+    const inputs = TRANSITION_INPUTS[to] ?? [];
+    const unmet = [
+      ...(roleProblem ? [roleProblem] : []),
+      ...(to === 'concluded' ? [] : unmetGuards(exp, to, ctx)),
+    ];
+    return { to, allowed: unmet.length === 0, unmet, inputs };
+  });
 }
 
 /** What a reviewable experiment must have. */

@@ -8,7 +8,7 @@ import { LOCKS } from './db';
 import { HttpError, conflict, notFound } from './errors';
 
 export type EntityType = 'flag' | 'segment' | 'experiment';
-type Queryable = Pick<PoolClient, 'query'>;
+export type Queryable = Pick<PoolClient, 'query'>;
 
 // Identifiers cannot be bound as parameters; they come from this fixed map only.
 const TABLES: Record<EntityType, string> = { flag: 'flags', segment: 'segments', experiment: 'experiments' };

@@ -4,6 +4,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from '../common/logger';
 import { registerOpsRoutes, type OpsOptions } from '../common/ops-server';
 import { RefreshTimeoutError, RegistryError } from './errors';
+import type { HistoryQuery, ResultsHistory } from './history';
 import type { Refresher } from './refresher';
 import type { RunningExperiment } from './registry-client';
 
@@ -15,6 +16,8 @@ export interface HttpDeps extends OpsOptions {
   refresher: Refresher;
   /** The experiment's current phase and its start, when a source knows them. */
   describe: (key: string) => Promise<RunningExperiment>;
+  /** The snapshots recorded in experiment_results, as series over time. */
+  history: (key: string, q: HistoryQuery) => Promise<ResultsHistory>;
 }
 
 export function buildHttp(deps: HttpDeps): FastifyInstance {
@@ -43,6 +46,34 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
       }
       request.log.error({ err, experiment: key }, 'refresh failed');
       return reply.code(502).send({ error: 'refresh_failed', message: (err as Error).message.slice(0, 500) });
+    }
+  });
+
+  app.get('/v1/experiments/:key/history', async (request, reply) => {
+    const { key } = request.params as { key: string };
+    const query = request.query as Record<string, string | undefined>;
+    if (!KEY.test(key)) {
+      return reply.code(400).send({ error: 'invalid_key', message: 'not an experiment key' });
+    }
+    const q: HistoryQuery = {};
+    if (query.phase !== undefined) {
+      if (!/^\d{1,6}$/.test(query.phase)) {
+        return reply.code(400).send({ error: 'invalid_phase', message: 'phase must be an integer ≥ 0' });
+      }
+      q.phase = Number(query.phase);
+    }
+    if (query.since !== undefined) {
+      const since = new Date(query.since);
+      if (Number.isNaN(since.getTime())) {
+        return reply.code(400).send({ error: 'invalid_since', message: 'since must be an ISO date-time' });
+      }
+      q.since = since;
+    }
+    try {
+      return reply.send(await deps.history(key, q));
+    } catch (err) {
+      request.log.error({ err, experiment: key }, 'history failed');
+      return reply.code(502).send({ error: 'history_failed', message: (err as Error).message.slice(0, 500) });
     }
   });
 

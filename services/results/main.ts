@@ -12,6 +12,7 @@ import { ensureTopics } from '../common/topics';
 import { analysisSettings, loadResultsConfig, resultsTopicSpec, type ResultsConfig } from './config';
 import { bigQuerySource, registrySource } from './experiment-source';
 import { readExperimentFacts } from './facts';
+import { readResultsHistory } from './history';
 import { buildHttp } from './http';
 import { resultsMetrics } from './metrics';
 import { ResultsPublisher } from './publisher';
@@ -104,6 +105,7 @@ async function main(): Promise<void> {
     refresher,
     // A refresh on demand reads the registry for the current phase when it can.
     describe: async (key) => (client ? client.experiment(key) : { key }),
+    history: (key, q) => readResultsHistory(bq, dataset, key, q),
     readiness: [
       { name: 'kafka-producer', check: () => kafkaUp },
       { name: 'bigquery-dataset', check: bigQueryReady },

@@ -154,6 +154,41 @@ export function resultsRoutes(app: FastifyInstance, deps: AppDeps, settings: Res
     },
   );
 
+  app.get(
+    '/v1/experiments/:key/results/history',
+    {
+      onRequest: read,
+      schema: {
+        tags,
+        summary:
+          "Every results snapshot of a phase (default: the current one) from BigQuery's experiment_results, as series of the cumulative lift and its interval per metric and variant (forwarded to the results service)",
+        params: keyParams,
+        querystring: z.strictObject({ phase: z.coerce.number().int().min(0).optional() }),
+      },
+    },
+    async (request, reply) => {
+      const { key } = request.params as { key: string };
+      const { phase } = request.query as { phase?: number };
+      const stored = await loadOrThrow<Experiment>(deps.pool, 'experiment', key);
+      const phases = stored.doc.phases;
+      const chosen = phase === undefined ? phases[phases.length - 1] : phases.find((p) => p.number === phase);
+      const url = new URL(
+        `/v1/experiments/${encodeURIComponent(key)}/history`,
+        settings.REGISTRY_RESULTS_URL,
+      );
+      if (chosen) {
+        url.searchParams.set('phase', String(chosen.number));
+        // Snapshots of a phase are taken after it started: lets BigQuery prune older partitions.
+        url.searchParams.set('since', new Date(Date.parse(chosen.startedAt) - 3_600_000).toISOString());
+      } else if (phase !== undefined) {
+        url.searchParams.set('phase', String(phase));
+      }
+      return forward(reply, () =>
+        fetch(url, { signal: AbortSignal.timeout(settings.REGISTRY_RESULTS_TIMEOUT_MS) }),
+      );
+    },
+  );
+
   app.post(
     '/v1/experiments/:key/results/refresh',
     {
@@ -163,36 +198,40 @@ export function resultsRoutes(app: FastifyInstance, deps: AppDeps, settings: Res
     async (request, reply) => {
       const { key } = request.params as { key: string };
       await loadOrThrow(deps.pool, 'experiment', key);
-      let res: Response;
-      try {
-        res = await fetch(
-          new URL(`/v1/experiments/${encodeURIComponent(key)}/refresh`, settings.REGISTRY_RESULTS_URL),
-          {
-            method: 'POST',
-            signal: AbortSignal.timeout(settings.REGISTRY_RESULTS_TIMEOUT_MS),
-          },
-        );
-      } catch (err) {
-        throw new HttpError(
-          502,
-          'results_unavailable',
-          `the results service at ${settings.REGISTRY_RESULTS_URL} did not answer: ${(err as Error).message}`,
-        );
-      }
-      const text = await res.text();
-      let body: unknown;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        throw new HttpError(
-          502,
-          'results_unavailable',
-          `the results service answered ${res.status} without JSON`,
-        );
-      }
-      // 404 (no data yet) and 504 (timed out) pass through; other failures are the upstream's.
-      const status = res.ok || res.status === 404 || res.status === 504 ? res.status : 502;
-      return reply.code(status).send(body);
+      return forward(reply, () =>
+        fetch(new URL(`/v1/experiments/${encodeURIComponent(key)}/refresh`, settings.REGISTRY_RESULTS_URL), {
+          method: 'POST',
+          signal: AbortSignal.timeout(settings.REGISTRY_RESULTS_TIMEOUT_MS),
+        }),
+      );
     },
   );
+
+  /** Sends the results service's answer on; 404 and 504 pass through, other failures are a 502. */
+  async function forward(reply: FastifyReply, call: () => Promise<Response>) {
+    let res: Response;
+    try {
+      res = await call();
+    } catch (err) {
+      throw new HttpError(
+        502,
+        'results_unavailable',
+        `the results service at ${settings.REGISTRY_RESULTS_URL} did not answer: ${(err as Error).message}`,
+      );
+    }
+    const text = await res.text();
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new HttpError(
+        502,
+        'results_unavailable',
+        `the results service answered ${res.status} without JSON`,
+      );
+    }
+    // 404 (no data yet) and 504 (timed out) pass through; other failures are the upstream's.
+    const status = res.ok || res.status === 404 || res.status === 504 ? res.status : 502;
+    return reply.code(status).send(body);
+  }
 }

@@ -19,9 +19,12 @@ import {
   experimentReferenceProblems,
   startPhase,
   transitionExperiment,
+  transitionsFor,
   type TransitionRequest,
 } from '../experiments-service';
 import { checkVersion, insert, list, loadOrThrow, present } from '../store';
+import type { ResultsSummary } from '../../common/results-summary';
+import { experimentHealth } from '../results/health';
 import { queryAudit } from './audit';
 import { failIfProblems, meta, versionOf, withEtag } from './helpers';
 
@@ -39,14 +42,25 @@ export function experimentRoutes(app: FastifyInstance, deps: AppDeps): void {
       onRequest: read,
       schema: {
         tags,
-        summary: 'List experiments',
+        summary:
+          'List experiments, each with its health from the latest results summary (SRM, guardrails, multiple exposures, power, no data)',
         querystring: z.object({ status: z.enum(EXPERIMENT_STATUSES).optional() }),
       },
     },
     async (request) => {
       const { status } = request.query as { status?: string };
-      const all = await list<Experiment>(pool, 'experiment');
-      return { experiments: all.filter((e) => !status || e.doc.status === status).map(present) };
+      const [all, summaries] = await Promise.all([
+        list<Experiment>(pool, 'experiment'),
+        pool.query<{ experiment_key: string; summary: ResultsSummary }>(
+          'SELECT experiment_key, summary FROM experiment_result_summaries',
+        ),
+      ]);
+      const latest = new Map(summaries.rows.map((r) => [r.experiment_key, r.summary]));
+      return {
+        experiments: all
+          .filter((e) => !status || e.doc.status === status)
+          .map((e) => ({ ...present(e), health: experimentHealth(latest.get(e.key) ?? null) })),
+      };
     },
   );
 
@@ -69,14 +83,23 @@ export function experimentRoutes(app: FastifyInstance, deps: AppDeps): void {
 
   app.get(
     '/v1/experiments/:key',
-    { onRequest: read, schema: { tags, summary: 'Get an experiment', params: keyParams } },
+    {
+      onRequest: read,
+      schema: {
+        tags,
+        summary:
+          'Get an experiment, with allowedTransitions: each next status and the guards the caller does not meet now',
+        params: keyParams,
+      },
+    },
     async (request, reply) => {
       const stored = await loadOrThrow<Experiment>(
         pool,
         'experiment',
         (request.params as { key: string }).key,
       );
-      return withEtag(reply, stored).send(present(stored));
+      const allowedTransitions = await transitionsFor(pool, stored.doc, principalOf(request));
+      return withEtag(reply, stored).send({ ...present(stored), allowedTransitions });
     },
   );
 

@@ -261,4 +261,67 @@ describe('experiment lifecycle', () => {
     const refused = await transition(alice, 'aa', { to: 'in_review' });
     expect(refused.body.details.unmet).toEqual(['an A/A experiment serves the same value in every variant']);
   });
+
+  it('tells each caller which transitions are open and why the others are blocked (allowedTransitions)', async () => {
+    const admin = client(registry.url, ADMIN_TOKEN);
+    const viewer = client(
+      registry.url,
+      (await admin('POST', '/v1/tokens', { name: 'vera', role: 'viewer' })).body.token,
+    );
+    await alice('POST', '/v1/experiments', { key: 'allowed', name: 'Allowed', owner: 'alice' });
+    const open = (body: { allowedTransitions: { to: string; allowed: boolean; unmet: string[] }[] }) =>
+      Object.fromEntries(body.allowedTransitions.map((t) => [t.to, t.allowed ? 'ok' : t.unmet]));
+
+    // A bare draft: review is blocked by the same reasons the transition endpoint gives.
+    const draft = await alice('GET', '/v1/experiments/allowed');
+    expect(open(draft.body)).toEqual({
+      in_review: [
+        'a hypothesis is required',
+        'at least one primary metric is required',
+        'at least two variants are required',
+      ],
+      archived: 'ok',
+    });
+    const refused = await transition(alice, 'allowed', { to: 'in_review' });
+    expect(refused.body.details.unmet).toEqual(open(draft.body).in_review);
+
+    await alice('PATCH', '/v1/experiments/allowed', {
+      hypothesis: 'Allowed transitions help reviewers',
+      flagKey: 'button_color',
+      primaryMetrics: [{ event: 'Order Completed', aggregation: 'conversion' }],
+      variants: [
+        { key: 'a', weight: 1, value: 'blue' },
+        { key: 'b', weight: 1, value: 'green' },
+      ],
+      version: draft.body.version,
+    });
+    expect((await transition(alice, 'allowed', { to: 'in_review' })).status).toBe(200);
+
+    // In review: the owner (and last designer) may not approve; another person may.
+    const forAlice = await alice('GET', '/v1/experiments/allowed');
+    expect(open(forAlice.body)).toEqual({
+      approved: ['approval must come from someone other than the owner (alice)'],
+      draft: 'ok',
+    });
+    const forBob = await bob('GET', '/v1/experiments/allowed');
+    expect(open(forBob.body)).toEqual({ approved: 'ok', draft: 'ok' });
+    // A viewer may read but not move it: the reason says so.
+    const forViewer = await viewer('GET', '/v1/experiments/allowed');
+    expect(forViewer.body.allowedTransitions[0].unmet[0]).toMatch(/your role \(viewer\) may not move/);
+
+    expect((await transition(bob, 'allowed', { to: 'approved' })).status).toBe(200);
+    // Running is blocked while another running experiment takes the same layer range, etc.;
+    // here nothing blocks it.
+    expect(open((await alice('GET', '/v1/experiments/allowed')).body)).toEqual({
+      running: 'ok',
+      draft: 'ok',
+    });
+    expect((await transition(alice, 'allowed', { to: 'running' })).status).toBe(200);
+    expect((await transition(alice, 'allowed', { to: 'stopped' })).status).toBe(200);
+    // Concluding: no state guard, but the request must carry a decision and a summary.
+    const stopped = await alice('GET', '/v1/experiments/allowed');
+    expect(stopped.body.allowedTransitions).toEqual([
+      { to: 'concluded', allowed: true, unmet: [], inputs: ['decision', 'summary'] },
+    ]);
+  });
 });

@@ -1,6 +1,7 @@
 import type { Flag } from '@xp-platform/evaluation';
 import { newExperiment, type Experiment } from '../../../services/registry/experiment-model';
 import {
+  allowedTransitions,
   editProblems,
   TRANSITIONS,
   unmetGuards,
@@ -166,5 +167,28 @@ describe('lifecycle guards', () => {
     expect(editProblems(experiment({ status: 'archived' }), ['name'])).toEqual([
       'an archived experiment cannot change',
     ]);
+  });
+
+  it('lists the next statuses with what blocks each for the caller (allowedTransitions)', () => {
+    const { decision: _d, summary: _s, ...base } = ctx();
+    const inReview = experiment({ status: 'in_review' });
+    expect(allowedTransitions(inReview, { ...base, actor: 'alice' })).toEqual([
+      {
+        to: 'approved',
+        allowed: false,
+        unmet: ['approval must come from someone other than the owner (alice)'],
+        inputs: [],
+      },
+      { to: 'draft', allowed: true, unmet: [], inputs: [] },
+    ]);
+    expect(allowedTransitions(inReview, base).map((t) => t.allowed)).toEqual([true, true]);
+    expect(allowedTransitions(experiment({ status: 'stopped' }), base)).toEqual([
+      { to: 'concluded', allowed: true, unmet: [], inputs: ['decision', 'summary'] },
+    ]);
+    const asViewer = allowedTransitions(inReview, base, 'your role (viewer) may not move experiments');
+    expect(
+      asViewer.every((t) => !t.allowed && t.unmet[0] === 'your role (viewer) may not move experiments'),
+    ).toBe(true);
+    expect(allowedTransitions(experiment({ status: 'archived' }), base)).toEqual([]);
   });
 });
