@@ -45,30 +45,42 @@ async function main(): Promise<void> {
     `  one row per messageId: events ${r.loaded.events.rows} rows / ${r.loaded.events.ids} ids, ` +
       `exposures ${r.loaded.exposures.rows} rows / ${r.loaded.exposures.ids} ids\n`,
   );
-  const pct = (x: number, signed = false) => `${signed && x > 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
-  const names = r.facts.variants.map((v) => v.key);
-  for (const m of r.analysis.metrics) {
-    const facts = r.facts.metrics.find((f) => f.id === m.id)!;
-    console.log(`  ${m.id} (${facts.aggregation}, ${facts.role})`);
+  // The results as people read them: the registry's report of the results service's snapshot.
+  const res = r.results;
+  const pct = (x: number | null, signed = false) =>
+    x === null ? '—' : `${signed && x > 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
+  console.log(
+    `  results: snapshot ${res.snapshotId.slice(0, 12)}… of ${res.snapshotAt} (${r.snapshotRows} rows in ` +
+      `experiment_results), ${res.settings.engine}${res.settings.sequential ? ', sequential (always-valid: peeking is safe, intervals are wider)' : ''}, alpha ${res.settings.alpha}\n`,
+  );
+  for (const m of res.metrics) {
+    console.log(`  ${m.id} (${m.aggregation}, ${m.role})`);
     console.log('  variant   units    mean        lift [95% CI]              p-value   chance to win');
-    m.variants.forEach((v, i) => {
-      const c = m.comparisons.find((x) => x.variant === i);
-      const mean = facts.aggregation === 'conversion' ? pct(v.mean) : v.mean.toFixed(2);
+    for (const v of m.variants) {
+      const c = m.comparisons.find((x) => x.variationId === v.variationId);
+      const mean = v.mean === null ? '—' : m.aggregation === 'conversion' ? pct(v.mean) : v.mean.toFixed(2);
       const cells = c
-        ? `${pct(c.frequentist.estimate, true).padStart(7)} [${pct(c.frequentist.ci[0], true)}, ${pct(c.frequentist.ci[1], true)}]`.padEnd(
+        ? `${pct(c.lift, true).padStart(7)} [${pct(c.liftCiLower, true)}, ${pct(c.liftCiUpper, true)}]`.padEnd(
             27,
-          ) + `${c.frequentist.pValue.toFixed(3).padStart(7)}   ${pct(c.bayesian.chanceToWin).padStart(13)}`
+          ) +
+          `${c.pValue === null ? '—'.padStart(7) : c.pValue.toFixed(3).padStart(7)}   ${pct(c.chanceToWin).padStart(13)}`
         : '(baseline)';
-      console.log(`  ${names[i]!.padEnd(9)} ${String(v.n).padStart(5)}   ${mean.padStart(7)}     ${cells}`);
-    });
+      console.log(
+        `  ${v.variationId.padEnd(9)} ${String(v.units).padStart(5)}   ${mean.padStart(7)}     ${cells}`,
+      );
+    }
     console.log('');
   }
-  const srm = r.analysis.srm;
+  const srm = res.health.srm;
   console.log(
-    `  sample ratio: ${names.map((n, i) => `${n} ${r.facts.variants[i]!.units}`).join(', ')} against 50/50: ` +
-      `p = ${srm.pValue.toFixed(3)}, ${srm.warning ? 'MISMATCH: do not trust the results' : 'no mismatch'}`,
+    `  sample ratio: ${res.variants.map((v) => `${v.variationId} ${v.units}`).join(', ')} against ` +
+      `${res.variants.map((v) => v.weight).join('/')}: p = ${srm.pValue.toFixed(3)}, ` +
+      `${srm.warning ? 'MISMATCH: do not trust the results' : 'no mismatch'}`,
   );
-  console.log(`\n  decision: ${r.decision.sentence}`);
+  console.log(`\n  decision: ${res.decision.sentence}`);
+  console.log(
+    `  report:   ${registryUrl}/v1/experiments/${r.experimentKey}/results?format=html (and in the console)`,
+  );
   console.log(`
 Where to look next:
   BigQuery (emulator at ${env.BIGQUERY_API_ENDPOINT ?? 'http://127.0.0.1:9050'}), dataset ${dataset}:

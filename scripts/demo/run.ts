@@ -2,16 +2,13 @@
 // Creates an experiment through the registry's API, assigns simulated users with the SDK, sends
 // their traffic through the collector (re-sending some of it as a retrying client would), waits
 // until the enricher's facts are in BigQuery (deduplicated events and exposures, attributed
-// events, closed windows) and reads the results from those facts with the statistics core.
+// events, closed windows), then asks the results service for a snapshot and reads it as people
+// do: the registry's results report, whose snapshot is also in BigQuery's experiment_results.
+// The demo computes no statistic itself.
 import type { BigQuery } from '@google-cloud/bigquery';
-import { XpClient } from '../../sdk/client';
-import { experimentInput, readExperimentFacts, type ExperimentFacts } from '../../services/results/facts';
-import {
-  analyzeExperiment,
-  decide,
-  type Decision,
-  type ExperimentAnalysis,
-} from '../../services/results/stats';
+import { XpNodeClient } from '@xp-platform/node';
+import type { ResultsSummary } from '../../services/common/results-summary';
+import { readExperimentFacts, type ExperimentFacts } from '../../services/results/facts';
 import { buildWorkload, CONVERSION_EVENT, type Expected, type TrackCall, type Workload } from './workload';
 
 export interface DemoOptions {
@@ -52,9 +49,12 @@ export interface DemoResult {
   expectedJoined: number;
   expected: Record<string, Expected>;
   loaded: Loaded;
+  /** The views' sufficient statistics for the experiment, which the results service reads. */
   facts: ExperimentFacts;
-  analysis: ExperimentAnalysis;
-  decision: Decision;
+  /** The results report's snapshot, as the registry serves it to the console and stakeholders. */
+  results: ResultsSummary;
+  /** Rows of that snapshot in BigQuery's experiment_results. */
+  snapshotRows: number;
   secondsToBigQuery: number;
 }
 
@@ -100,7 +100,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   await transition(o.adminToken, 'running');
 
   // The SDK evaluates locally with the registry's payload, as an app would.
-  const client = new XpClient({
+  const client = new XpNodeClient({
     registryUrl: o.registryUrl,
     sdkToken: (sdk as { token: string }).token,
     environment: 'production',
@@ -134,14 +134,20 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   // Every exposure's own `Experiment Viewed` event and every order are attributed.
   const expectedJoined = calls.length;
   const loaded = await waitForBigQuery(o, experimentKey, run, workload, expectedJoined);
+  const secondsToBigQuery = (Date.now() - started) / 1000;
   const facts = await readExperimentFacts(o.bigquery, o.dataset, experimentKey);
   if (!facts) throw new Error(`no facts for ${experimentKey} in BigQuery`);
-  const analysis = analyzeExperiment(experimentInput(facts));
-  const decision = decide({
-    analysis,
-    primaryMetric: 'orders',
-    variantNames: facts.variants.map((v) => v.key),
-  });
+
+  o.progress('results service: taking a snapshot of the results now (it also refreshes every 30 s)');
+  await admin('POST', `/v1/experiments/${experimentKey}/results/refresh`);
+  const report = (await admin('GET', `/v1/experiments/${experimentKey}/results`)) as {
+    results: ResultsSummary | null;
+  };
+  const results = report.results;
+  // A scheduled refresh may have recorded a later snapshot meanwhile; either describes all the data.
+  if (!results || results.snapshotAt < new Date(started).toISOString())
+    throw new Error(`the registry has no results for ${experimentKey} after the refresh`);
+  const snapshotRows = await waitForSnapshot(o, results.snapshotId);
   return {
     experimentKey,
     sent,
@@ -152,9 +158,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     expected: workload.expected,
     loaded,
     facts,
-    analysis,
-    decision,
-    secondsToBigQuery: (Date.now() - started) / 1000,
+    results,
+    snapshotRows,
+    secondsToBigQuery,
   };
 }
 
@@ -230,6 +236,21 @@ async function waitForBigQuery(
         `windows ${windowsClosed ? 'closed' : 'still open (they close a window + grace after the traffic)'}`,
     );
     await sleep(3_000);
+  }
+}
+
+/** Waits until the results service's snapshot is loaded into experiment_results (via Kafka and the sink). */
+async function waitForSnapshot(o: DemoOptions, snapshotId: string): Promise<number> {
+  const until = Date.now() + 60_000;
+  for (;;) {
+    const [rows] = await o.bigquery.query({
+      query: `SELECT COUNT(*) AS n FROM \`${o.dataset}.experiment_results\` WHERE snapshot_id = @s`,
+      params: { s: snapshotId },
+    });
+    const n = Number((rows as { n: number }[])[0]?.n ?? 0);
+    if (n > 0) return n;
+    if (Date.now() > until) throw new Error(`snapshot ${snapshotId} is not in experiment_results after 60 s`);
+    await sleep(1000);
   }
 }
 

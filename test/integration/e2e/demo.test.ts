@@ -65,7 +65,26 @@ describe('end to end: SDK → collector → enricher → sink → BigQuery → r
     revenue.sums.forEach((s, i) => {
       expect(s.sum).toBeCloseTo(result.expected[['blue', 'green'][i]!]!.revenue, 6);
     });
-    expect(result.analysis.metrics.map((m) => m.id)).toEqual(['orders', REVENUE]);
-    expect(result.decision.sentence.length).toBeGreaterThan(10);
+  });
+
+  it("the results people read are the results service's snapshot of those facts, also in experiment_results", () => {
+    const { results } = result;
+    expect(results.variants.map((v) => [v.variationId, v.units])).toEqual(
+      ['blue', 'green'].map((v) => [v, result.expected[v]!.exposed]),
+    );
+    expect(results.metrics.map((m) => [m.id, m.role])).toEqual([
+      ['orders', 'primary'],
+      [REVENUE, 'secondary'],
+    ]);
+    const orders = results.metrics[0]!;
+    orders.variants.forEach((v) => {
+      const truth = result.expected[v.variationId]!;
+      expect(v.mean).toBeCloseTo(truth.converted / truth.exposed, 12);
+    });
+    const green = orders.comparisons.find((c) => c.variationId === 'green')!;
+    const [blueRate, greenRate] = orders.variants.map((v) => v.mean!);
+    expect(green.lift).toBeCloseTo(greenRate! / blueRate! - 1, 12);
+    expect(results.decision.sentence.length).toBeGreaterThan(10);
+    expect(result.snapshotRows).toBeGreaterThan(0);
   });
 });
