@@ -2,13 +2,30 @@
 // carry the API's own reason (its `message`) so every page can show why something was refused.
 export const TOKEN_KEY = 'xp-console-token';
 
+/** A field the API refused, as its error `details` name them (path like `variants.1.weight`). */
+export interface FieldProblem {
+  path: string;
+  message: string;
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
+    /** The API's `details`: field problems (400) or unmet guards (409), when it sent them. */
+    readonly details?: unknown,
   ) {
     super(message);
+  }
+
+  /** The field problems of a validation error (empty otherwise). */
+  get fields(): FieldProblem[] {
+    const d = this.details;
+    if (!Array.isArray(d)) return [];
+    return d
+      .filter((p): p is FieldProblem => typeof p?.path === 'string' && typeof p?.message === 'string')
+      .map((p) => ({ path: p.path, message: p.message }));
   }
 }
 
@@ -44,7 +61,12 @@ export async function api(
     parsed = { message: text };
   }
   if (!res.ok) {
-    throw new ApiError(res.status, parsed?.error ?? 'error', parsed?.message ?? `HTTP ${res.status}`);
+    throw new ApiError(
+      res.status,
+      parsed?.error ?? 'error',
+      parsed?.message ?? `HTTP ${res.status}`,
+      parsed?.details,
+    );
   }
   return parsed;
 }

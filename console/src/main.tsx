@@ -1,9 +1,12 @@
 // The xp console: sign in with a registry token (kept in sessionStorage for this tab only), then
-// Ideas, Experiments and Flags. Routing is in the URL hash, so the registry serves one page.
+// Ideas, Experiments (list, page, report) and Flags. Routing is in the URL hash, so the registry
+// serves one page.
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { TOKEN_KEY, api, token, type Me } from './api';
-import { ExperimentPage, ExperimentsPage, FlagsPage, IdeasPage } from './pages';
+import { ExperimentPage, ReportPage } from './experiment';
+import { FlagsPage } from './flags';
+import { ExperimentsPage, IdeasPage } from './pages';
 import { NoticeBox, PageTitle, errorText, type Notice } from './ui';
 
 function useHash(): string {
@@ -76,7 +79,7 @@ function App() {
     setMe(null);
     setNotice({ kind: 'ok', text: 'Signed out.' });
   };
-  const [, page, key] = hash.split('/');
+  const [, page, key, sub] = hash.split('/');
   const current = (p: string) => (page === p ? 'page' : undefined);
   return (
     <>
@@ -109,7 +112,9 @@ function App() {
         </button>
       </header>
       <main>
-        {page === 'experiments' && key ? (
+        {page === 'experiments' && key && sub === 'report' ? (
+          <ReportPage keyName={decodeURIComponent(key)} key={`${key}/report`} />
+        ) : page === 'experiments' && key ? (
           <ExperimentPage me={me} keyName={decodeURIComponent(key)} key={key} />
         ) : page === 'experiments' ? (
           <ExperimentsPage />

@@ -1,24 +1,20 @@
 // The console end to end in a real headless Chromium (Debian's, driven by playwright-core)
-// against a registry this test starts (private database and topics): sign in with a token,
-// create an idea, promote it, open the experiment (and see the API's reason when a transition is
-// refused), flip a flag's kill switch with its confirmation and see the SDK payload change.
-// axe-core checks each page; screenshots go to .stack/screenshots/console/ (git-ignored).
-import { mkdirSync, readFileSync } from 'node:fs';
+// against the running stack (`make up`): registry, collector, enricher, sink, BigQuery and the
+// results service. One owner (alice) and one reviewer (bob), with keys unique to this run:
+// sign in; create an idea and promote it; edit the experiment in the browser (a refused edit
+// names its field); request review; approve as bob (the owner cannot: the page says why);
+// start; send traffic through the collector; refresh the results until every exposed unit is
+// counted and see the effect over time; the health badge on the list; the report as a PDF;
+// flags with rules in words, the flag's history and the kill switch (the SDK payload
+// changes); stop and conclude with learnings. axe-core checks every page (no serious or
+// critical violation); screenshots go to .stack/screenshots/console/NN-name.png (git-ignored).
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import { evaluate, type Flag } from '@xp-platform/evaluation';
+import { buildWorkload, type TrackCall } from '../../../scripts/demo/workload';
 import { launchChromium } from '../setup/browser';
-import {
-  ADMIN_TOKEN,
-  client,
-  createTestDatabase,
-  deleteTopics,
-  startTestRegistry,
-  testEnv,
-  waitFor,
-  type TestDatabase,
-} from '../registry/harness';
-import type { RunningRegistry } from '../../../services/registry/server';
-import { findConsoleDir } from '../../../services/registry/console/plugin';
+import { requireServices, services } from '../setup/stack';
 
 const SHOTS = join(__dirname, '..', '..', '..', '.stack', 'screenshots', 'console');
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -46,36 +42,137 @@ async function expectAccessible(page: Page, name: string): Promise<void> {
   }
 }
 
-describe('console in a real browser', () => {
-  let db: TestDatabase;
-  let registry: RunningRegistry & {
-    config: { REGISTRY_CHANGES_TOPIC: string; REGISTRY_EXPOSURES_TOPIC: string };
+async function until<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false>,
+  timeoutMs = 15_000,
+  everyMs = 250,
+) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** A JSON client for the registry that throws with the API's message. */
+function registry(tokenValue: string) {
+  return async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${services.registry}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${tokenValue}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    return (text ? JSON.parse(text) : null) as any;
   };
+}
+
+/** Sends track calls through the collector's /v1/batch, stamped now; returns how many it accepted. */
+async function sendTraffic(calls: TrackCall[]): Promise<number> {
+  const auth = `Basic ${Buffer.from(`${services.writeKey}:`).toString('base64')}`;
+  let accepted = 0;
+  for (let i = 0; i < calls.length; i += 200) {
+    const batch = calls.slice(i, i + 200);
+    const now = new Date().toISOString();
+    for (const c of batch) c.timestamp ??= now;
+    const res = await fetch(`${services.collector}/v1/batch`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: auth },
+      body: JSON.stringify({ batch, sentAt: new Date().toISOString() }),
+    });
+    const body = (await res.json()) as { accepted?: number };
+    if (!res.ok) throw new Error(`collector answered ${res.status}: ${JSON.stringify(body)}`);
+    accepted += body.accepted ?? 0;
+  }
+  return accepted;
+}
+
+describe('console in a real browser, on the running stack', () => {
+  const run = `console-${Date.now().toString(36)}`;
+  const experimentKey = `${run}-checkout`;
+  const buttonFlag = `${run}-button`;
+  const bannerFlag = `${run}-banner`;
   let browser: Browser;
   let page: Page;
   let aliceToken: string;
+  let bobToken: string;
   let sdkToken: string;
   const pageErrors: string[] = [];
+  const timings: Record<string, number> = {};
+  const started = Date.now();
+  const mark = (step: string) => (timings[step] = Math.round((Date.now() - started) / 100) / 10);
+
+  const shot = async (name: string) => {
+    await expectAccessible(page, name);
+    await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  };
+  const status = (text: string | RegExp) => page.getByRole('status').getByText(text).waitFor();
+  const signIn = async (tokenValue: string, who: string) => {
+    await page.getByLabel('Registry API token').fill(tokenValue);
+    await page.keyboard.press('Enter');
+    await page.getByText(`${who} (editor)`).waitFor();
+  };
+  const signOut = async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in to the xp console' }).waitFor();
+  };
+  const openExperiment = async () => {
+    await page.goto(`${services.registry}/console/#/experiments/${experimentKey}`);
+    await page.reload(); // fresh data even when the address did not change
+    await page.getByRole('heading', { name: /One-page checkout/ }).waitFor();
+  };
+  const payload = async () => {
+    const res = await fetch(`${services.registry}/sdk/v1/payload?environment=production`, {
+      headers: { authorization: `Bearer ${sdkToken}` },
+    });
+    return (await res.json()) as { flags: Record<string, Flag> };
+  };
 
   beforeAll(async () => {
-    if (!findConsoleDir())
-      throw new Error('console/dist is missing: run make build (npm run build -w console)');
+    await requireServices('registry', 'collector', 'enricher', 'sink', 'results');
     mkdirSync(SHOTS, { recursive: true });
-    db = await createTestDatabase();
-    registry = await startTestRegistry(testEnv(db));
-    const admin = client(registry.url, ADMIN_TOKEN);
-    const make = async (name: string, role: string) =>
-      (await admin('POST', '/v1/tokens', { name, role, kind: 'person' })).body.token as string;
-    aliceToken = await make('alice', 'editor');
-    sdkToken = (await admin('POST', '/v1/tokens', { name: 'web-backend', role: 'sdk' })).body.token;
-    const flag = await admin('POST', '/v1/flags', {
-      key: 'checkout-banner',
-      valueType: 'boolean',
-      description: 'The banner on the checkout page',
-      owner: 'alice',
-      environments: { production: { enabled: true, defaultValue: true, offValue: false, rules: [] } },
+    const admin = registry(services.adminToken);
+    const person = async (name: string) =>
+      (await admin('POST', '/v1/tokens', { name, role: 'editor', kind: 'person' })).token as string;
+    aliceToken = await person(`${run}-alice`);
+    bobToken = await person(`${run}-bob`);
+    sdkToken = (await admin('POST', '/v1/tokens', { name: `${run}-sdk`, role: 'sdk' })).token;
+    await admin('POST', '/v1/flags', {
+      key: buttonFlag,
+      type: 'experiment',
+      valueType: 'string',
+      description: 'Colour of the checkout button',
+      owner: `${run}-alice`,
+      environments: { production: { enabled: true, defaultValue: 'blue', offValue: 'blue', rules: [] } },
     });
-    expect(flag.status).toBe(201);
+    await admin('POST', '/v1/flags', {
+      key: bannerFlag,
+      valueType: 'string',
+      description: 'The banner on the checkout page',
+      owner: `${run}-alice`,
+      environments: {
+        production: {
+          enabled: true,
+          defaultValue: 'none',
+          offValue: 'none',
+          rules: [
+            {
+              id: 'eu',
+              conditions: [{ attribute: 'country', operator: 'in', value: ['DE', 'FR'] }],
+              value: 'green',
+            },
+          ],
+        },
+      },
+    });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on('console', (m) => {
@@ -85,30 +182,21 @@ describe('console in a real browser', () => {
   });
   afterAll(async () => {
     await browser?.close();
-    if (registry) {
-      await registry.close();
-      await deleteTopics([registry.config.REGISTRY_CHANGES_TOPIC, registry.config.REGISTRY_EXPOSURES_TOPIC]);
-    }
-    await db?.drop();
+    // The experiment and flags stay in the shared registry (keys unique to the run), like demo runs.
   });
 
-  it('signs in, creates and promotes an idea, opens the experiment and flips a kill switch', async () => {
-    await page.goto(`${registry.url}/console/`);
+  it('takes an idea to a concluded experiment with a second reviewer, live results, the report PDF and flags', async () => {
+    // Sign-in, and the API's reason for a wrong token.
+    await page.goto(`${services.registry}/console/`);
     await page.getByRole('heading', { name: 'Sign in to the xp console' }).waitFor();
-    await expectAccessible(page, 'sign-in');
-    await page.screenshot({ path: join(SHOTS, '01-sign-in.png'), fullPage: true });
-
-    // A wrong token: the API's reason is shown.
+    await shot('01-sign-in');
     await page.getByLabel('Registry API token').fill('not-a-token');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('alert').getByText('unknown or revoked API token').waitFor();
+    await signIn(aliceToken, `${run}-alice`);
 
-    await page.getByLabel('Registry API token').fill(aliceToken);
-    await page.keyboard.press('Enter');
-    await page.getByText('alice (editor)').waitFor();
-
-    // Ideas: create one with the keyboard-reachable form.
-    await page.getByLabel('Key').fill('faster-checkout');
+    // Ideas: create one with the form, then promote it to a draft experiment.
+    await page.getByLabel('Key').fill(experimentKey);
     await page.getByLabel('Title').fill('One-page checkout');
     await page.getByLabel('Expected impact (1–10)').fill('8');
     await page.getByLabel('Confidence (1–10)').fill('6');
@@ -116,69 +204,235 @@ describe('console in a real browser', () => {
     await page.getByLabel('Link (optional)').fill('https://example.com/checkout-research');
     await page.getByLabel('Hypothesis').fill('A single checkout page raises completed orders');
     await page.getByRole('button', { name: 'Add idea' }).click();
-    await page.getByRole('status').getByText('Created idea "faster-checkout" with ICE score 6.').waitFor();
-    await page.getByRole('cell', { name: /One-page checkout/ }).waitFor();
-    await expectAccessible(page, 'ideas');
-    await page.screenshot({ path: join(SHOTS, '02-ideas.png'), fullPage: true });
-
-    // Promote it: a draft experiment in one step.
-    await page.getByRole('button', { name: 'Promote faster-checkout to an experiment' }).click();
-    await page
-      .getByRole('status')
-      .getByText('Promoted idea "faster-checkout" to the draft experiment "faster-checkout" (owner alice).')
-      .waitFor();
-    await page.getByRole('link', { name: 'faster-checkout' }).click();
-    await page.getByRole('heading', { name: /One-page checkout/ }).waitFor();
-    await page.getByText('A single checkout page raises completed orders').waitFor();
-    await page.getByRole('listitem').filter({ hasText: 'created by alice' }).waitFor();
-    // Review needs variants and metrics: the API refuses and the console shows why.
-    await page.getByRole('button', { name: 'Move to in_review' }).click();
-    await waitFor('the refusal', async () =>
-      (await page.getByRole('alert').textContent())?.includes('Refused:'),
+    await status(`Created idea "${experimentKey}" with ICE score 6.`);
+    await shot('02-ideas');
+    await page.getByRole('button', { name: `Promote ${experimentKey} to an experiment` }).click();
+    await status(
+      `Promoted idea "${experimentKey}" to the draft experiment "${experimentKey}" (owner ${run}-alice).`,
     );
-    expect(await page.getByRole('alert').textContent()).toMatch(/Refused: .*variant/i);
-    await page.getByText('No results yet').waitFor();
-    await expectAccessible(page, 'experiment');
-    await page.screenshot({ path: join(SHOTS, '03-experiment.png'), fullPage: true });
+    await page.getByRole('link', { name: experimentKey }).click();
+    await page.getByRole('heading', { name: /One-page checkout/ }).waitFor();
+    // The registry says why review is not open yet (no copy of the lifecycle in the console).
+    await page
+      .getByRole('listitem')
+      .filter({
+        hasText:
+          'in_review is blocked: at least one primary metric is required; at least two variants are required',
+      })
+      .waitFor();
+    await page.getByRole('button', { name: 'Move to archived' }).waitFor();
+    expect(await page.getByRole('button', { name: 'Move to in_review' }).count()).toBe(0);
+    await shot('03-experiment-draft');
+    mark('promoted');
 
-    await page.getByRole('link', { name: 'Experiments' }).click();
-    await page.getByRole('heading', { name: 'Experiments' }).waitFor();
-    await page.getByRole('row', { name: /One-page checkout.*draft.*alice/ }).waitFor();
-    await expectAccessible(page, 'experiments');
-    await page.screenshot({ path: join(SHOTS, '04-experiments.png'), fullPage: true });
+    // Edit in the browser: a refused edit shows the API's reason and marks the field.
+    await page.getByRole('button', { name: 'Edit the design' }).click();
+    await page.getByLabel('Flag key').fill('not a key!');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page
+      .getByRole('alert')
+      .getByText(/Not saved: .*flagKey/)
+      .waitFor();
+    expect(await page.getByLabel('Flag key').getAttribute('aria-invalid')).toBe('true');
+    await shot('04-edit-refused');
+    await page.getByLabel('Flag key').fill(buttonFlag);
+    await page
+      .getByLabel('Hypothesis', { exact: true })
+      .fill('A green one-page checkout raises completed orders');
+    for (const [i, v] of ['blue', 'green'].entries()) {
+      await page.getByRole('button', { name: 'Add a variant' }).click();
+      await page.getByLabel(`Variant ${i + 1} key`).fill(v);
+      await page.getByLabel(`Variant ${i + 1} weight`).fill('50');
+      await page.getByLabel(`Variant ${i + 1} value`).fill(v);
+    }
+    await page.getByRole('button', { name: 'Add a metric' }).click();
+    await page.getByLabel('Metric 1 role').selectOption('primary');
+    await page.getByLabel('Metric 1 name').fill('orders');
+    await page.getByLabel('Metric 1 event').fill('Order Completed');
+    await page.getByRole('button', { name: 'Add a metric' }).click();
+    await page.getByLabel('Metric 2 role').selectOption('secondary');
+    await page.getByLabel('Metric 2 name').fill('revenue');
+    await page.getByLabel('Metric 2 event').fill('Order Completed');
+    await page.getByLabel('Metric 2 aggregation').selectOption('sum');
+    await shot('05-edit');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await status(new RegExp(`Saved ${experimentKey}: now version \\d+`));
+    await page.getByText('orders (primary, conversion of Order Completed)').waitFor();
+    const edited = await registry(aliceToken)('GET', `/v1/experiments/${experimentKey}`);
+    expect(edited).toMatchObject({
+      flagKey: buttonFlag,
+      hypothesis: 'A green one-page checkout raises completed orders',
+      variants: [
+        { key: 'blue', weight: 50, value: 'blue' },
+        { key: 'green', weight: 50, value: 'green' },
+      ],
+      primaryMetrics: [{ event: 'Order Completed', aggregation: 'conversion', name: 'orders' }],
+      secondaryMetrics: [{ event: 'Order Completed', aggregation: 'sum', name: 'revenue' }],
+    });
 
-    // Flags: the kill switch, with a confirmation, changes what SDKs get.
-    const payload = async () => {
-      const res = await fetch(`${registry.url}/sdk/v1/payload?environment=production`, {
-        headers: { authorization: `Bearer ${sdkToken}` },
+    // Request review; the owner may not approve, and the page says so.
+    await page.getByRole('button', { name: 'Move to in_review' }).click();
+    await status(`${experimentKey} moved from draft to in_review`);
+    await page
+      .getByRole('listitem')
+      .filter({
+        hasText: `approved is blocked: approval must come from someone other than the owner (${run}-alice)`,
+      })
+      .waitFor();
+    await shot('06-in-review-owner');
+    mark('review requested');
+
+    // Bob reviews and approves.
+    await signOut();
+    await signIn(bobToken, `${run}-bob`);
+    await openExperiment();
+    await page.getByLabel('Comment (optional)').fill('Design and metrics look right.');
+    await page.getByRole('button', { name: 'Move to approved' }).click();
+    await status(`${experimentKey} moved from in_review to approved`);
+    await page.getByText(`approved by ${run}-bob`).first().waitFor();
+    await shot('07-approved-by-reviewer');
+
+    // Alice starts it.
+    await signOut();
+    await signIn(aliceToken, `${run}-alice`);
+    await openExperiment();
+    await page.getByRole('button', { name: 'Move to running' }).click();
+    await status(`${experimentKey} moved from approved to running`);
+    mark('running');
+
+    // Traffic through the collector, assigned as an SDK would from the registry's payload.
+    const flag = await until('the running split in the SDK payload', async () => {
+      const f = (await payload()).flags[buttonFlag];
+      return f?.environments.production?.rules.some((r) => r.id === `exp:${experimentKey}`) && f;
+    });
+    const workload = buildWorkload(
+      {
+        users: 1000,
+        run,
+        experimentKey,
+        conversionRates: { blue: 0.1, green: 0.18 },
+        duplicateShare: 0,
+        seed: 7,
+      },
+      (userId) => evaluate(flag, { userId }, { environment: 'production' }).variant ?? null,
+    );
+    const exposed = workload.exposures.length;
+    const calls = [...workload.exposures, ...workload.conversions];
+    expect(await sendTraffic(calls)).toBe(calls.length);
+    mark('traffic sent');
+
+    // Results: refresh on demand until every exposed unit is counted (collector → enricher →
+    // sink → BigQuery → results service → registry).
+    // Complete: every exposed unit and every order counted, per variant.
+    const complete = async () => {
+      const { results } = await registry(aliceToken)('GET', `/v1/experiments/${experimentKey}/results`);
+      const orders = results?.metrics.find((m: { id: string }) => m.id === 'orders');
+      return ['blue', 'green'].every((v) => {
+        const counted = orders?.variants.find((x: { variationId: string }) => x.variationId === v);
+        const want = workload.expected[v]!;
+        return counted?.units === want.exposed && Math.round(counted.mean * counted.units) === want.converted;
       });
-      const body = (await res.json()) as {
-        flags: Record<string, { environments: Record<string, { enabled: boolean }> }>;
-      };
-      return body.flags['checkout-banner']!.environments.production!.enabled;
     };
-    expect(await payload()).toBe(true);
+    await until(
+      `results counting all ${exposed} exposed units and their orders`,
+      async () => {
+        await page.getByRole('button', { name: 'Refresh results now' }).click();
+        await page.getByRole('button', { name: 'Refresh results now' }).waitFor({ timeout: 60_000 });
+        return complete();
+      },
+      90_000,
+      2_000,
+    );
+    mark('results complete');
+    // A second snapshot a moment later, so the effect over time has two points with a lift in
+    // BigQuery (an early snapshot may have had no orders loaded yet, so no lift).
+    await new Promise((r) => setTimeout(r, 1_000));
+    await page.getByRole('button', { name: 'Refresh results now' }).click();
+    await status(/Results refreshed: snapshot/);
+    await until(
+      'two snapshots with a lift in experiment_results',
+      async () => {
+        const h = await registry(aliceToken)('GET', `/v1/experiments/${experimentKey}/results/history`);
+        const orders = h.series.find((x: { metric: string }) => x.metric === 'orders');
+        return (orders?.points ?? []).filter((p: { lift: number | null }) => p.lift !== null).length >= 2;
+      },
+      60_000,
+      1_000,
+    );
+    await openExperiment();
+    await page.getByRole('img', { name: /Cumulative lift of orders \(green vs blue\)/ }).waitFor();
+    await page
+      .getByRole('row', { name: /orders.*green/ })
+      .first()
+      .waitFor();
+    await page.getByText("The chart's numbers as a table").first().click();
+    await shot('08-results');
+    mark('results shown');
+
+    // The list shows the experiment's health from its latest summary.
+    await page.getByRole('link', { name: 'Experiments' }).click();
+    await page.getByLabel('Filter (key, name, owner or status)').fill(run);
+    const row = page.getByRole('row', { name: new RegExp(`One-page checkout.*running`) });
+    await row.waitFor();
+    const health = await row.locator('td').nth(2).textContent();
+    expect(health).toMatch(/healthy|underpowered|SRM failing|multiple exposures|guardrail harmed/);
+    await shot('09-experiments');
+
+    // Flags: rules in words, the flag's history, and the kill switch with its confirmation.
     await page.getByRole('link', { name: 'Flags' }).click();
-    await page.getByRole('heading', { name: 'Flags' }).waitFor();
-    await page.getByRole('button', { name: 'Kill switch: turn off checkout-banner in production' }).click();
+    await page.getByLabel('Filter (key, description or owner)').fill(run);
+    await page
+      .getByText(`everyone → 50/50 split blue/green by userId; experiment ${experimentKey}, phase 0`)
+      .waitFor();
+    await page.getByText("if country is one of DE, FR → 'green'").waitFor();
+    await page.getByRole('button', { name: `Show the history of ${buttonFlag}` }).click();
+    await page.getByRole('cell', { name: `experiment:${experimentKey}:started` }).waitFor();
+    await shot('10-flags');
+    expect((await payload()).flags[bannerFlag]!.environments.production!.enabled).toBe(true);
+    await page.getByRole('button', { name: `Kill switch: turn off ${bannerFlag} in production` }).click();
     await page.getByText('Everyone will get its off value at once.').waitFor();
-    await waitFor('focus on the confirmation', async () =>
+    await until('focus on the confirmation', async () =>
       (await page.locator(':focus').textContent())?.includes('Confirm: turn off'),
     );
-    await expectAccessible(page, 'flags (confirmation)');
-    await page.screenshot({ path: join(SHOTS, '05-flags-confirm.png'), fullPage: true });
+    await shot('11-flags-confirm');
     await page.keyboard.press('Enter'); // the focused confirmation
-    await page.getByRole('status').getByText('checkout-banner is now off in production').waitFor();
-    await page.getByRole('button', { name: 'Turn on checkout-banner in production' }).waitFor();
-    await page.screenshot({ path: join(SHOTS, '06-flags-off.png'), fullPage: true });
-    expect(await waitFor('the payload to change', async () => (await payload()) === false)).toBe(true);
-
-    const log = await client(registry.url, ADMIN_TOKEN)(
-      'GET',
-      '/v1/audit?entityType=flag&key=checkout-banner',
+    await status(`${bannerFlag} is now off in production`);
+    await page.getByRole('button', { name: `Turn on ${bannerFlag} in production` }).waitFor();
+    await page.getByText("off: everyone gets 'none'").waitFor();
+    await until(
+      'the payload to change',
+      async () => !(await payload()).flags[bannerFlag]!.environments.production!.enabled,
     );
-    expect(log.body.entries[0]).toMatchObject({ action: 'disabled:production', actor: 'alice' });
-    // No CSP violation or script error on any page.
+    await shot('12-flags-off');
+    mark('kill switch');
+
+    // Stop, then conclude with learnings.
+    await openExperiment();
+    await page.getByRole('button', { name: 'Move to stopped' }).click();
+    await status(`${experimentKey} moved from running to stopped`);
+    await page.getByLabel('Learnings (summary)').fill('Green one-page checkout raised orders; ship it.');
+    await page.getByLabel('Decision').selectOption('ship');
+    await page.getByRole('button', { name: 'Move to concluded' }).click();
+    await status(`${experimentKey} moved from stopped to concluded`);
+    await page.getByRole('listitem').filter({ hasText: 'transitioned:concluded' }).first().waitFor();
+    await shot('13-concluded');
+
+    // The report for stakeholders, and its PDF (print stylesheet: no navigation, no buttons).
+    await page.getByRole('link', { name: 'Report for stakeholders (print or PDF)' }).click();
+    await page.getByRole('heading', { name: /One-page checkout.*results report/ }).waitFor();
+    await page.getByText('Green one-page checkout raised orders; ship it.').waitFor();
+    await page.getByRole('img', { name: /Cumulative lift of orders/ }).waitFor();
+    await shot('14-report');
+    const pdf = await page.pdf({ format: 'A4', printBackground: true });
+    writeFileSync(join(SHOTS, '14-report.pdf'), pdf);
+    expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
+    expect(pdf.length).toBeGreaterThan(5_000);
+    // Chromium writes the document title (the experiment's name) into the PDF's metadata.
+    expect(pdf.toString('latin1')).toContain('/Title (One-page checkout: results report)');
+    mark('done');
+
+    // No CSP violation or script error on any page (4xx answers are shown on the page itself).
     expect(pageErrors.filter((e) => !/status of 4\d\d/.test(e))).toEqual([]);
-  });
+    console.log(`console flow timings (s since start): ${JSON.stringify(timings)}`);
+  }, 240_000);
 });
