@@ -146,8 +146,8 @@ function Editor({
     } catch (err) {
       setProblems(err instanceof ApiError ? err.fields : []);
       setError(
-        err instanceof ApiError && err.status === 412
-          ? `${errorText(err)}. Someone saved a newer version: reload the page to see it.`
+        err instanceof ApiError && err.code === 'version_conflict'
+          ? `Not saved: ${errorText(err)}. Someone saved a newer version: reload the page to see it (reloading drops the edits in this form).`
           : `Not saved: ${errorText(err)}`,
       );
     }
