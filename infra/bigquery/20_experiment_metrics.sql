@@ -1,6 +1,7 @@
 -- The metrics each experiment declares in the registry, one row per metric: its name (the
 -- declared name, else the event), the event it counts, its aggregation (conversion, count,
--- sum, mean) and its role (primary, secondary, guardrail). Only declared metrics are analysed.
+-- sum, mean), its role (primary, secondary, guardrail) and whether lower is better (`inverse`:
+-- errors, latency; a rise is then the harmful direction). Only declared metrics are analysed.
 WITH latest AS (
   SELECT key AS experiment_key, snapshot
   FROM `${dataset}.experiments`
@@ -19,5 +20,6 @@ SELECT
   COALESCE(JSON_VALUE(m, '$.name'), JSON_VALUE(m, '$.event')) AS metric,
   JSON_VALUE(m, '$.event') AS event,
   JSON_VALUE(m, '$.aggregation') AS aggregation,
-  role
+  role,
+  COALESCE(JSON_VALUE(m, '$.inverse') = 'true', FALSE) AS inverse
 FROM declared

@@ -15,6 +15,7 @@ SELECT
   m.metric,
   m.aggregation,
   m.role,
+  m.inverse,
   COUNT(e.event_id) AS events,
   COALESCE(SUM(e.value), 0) AS value_sum,
   CASE m.aggregation
@@ -39,4 +40,4 @@ LEFT JOIN `${dataset}.experiment_events` AS e
 WHERE NOT u.multiple_variants
 GROUP BY
   u.experiment_key, u.phase, u.variation_id, u.unit_id, u.first_exposed_at,
-  m.metric, m.aggregation, m.role, s.attribution_window_hours
+  m.metric, m.aggregation, m.role, m.inverse, s.attribution_window_hours

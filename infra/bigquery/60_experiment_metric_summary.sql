@@ -15,6 +15,7 @@ SELECT
   metric,
   ANY_VALUE(aggregation) AS aggregation,
   ANY_VALUE(role) AS role,
+  ANY_VALUE(inverse) AS inverse,
   COUNT(*) AS units,
   COUNTIF(window_ends_at > CURRENT_TIMESTAMP()) AS units_in_progress,
   COUNTIF(events > 0) AS converted_units,

@@ -29,6 +29,8 @@ export const summaryMetricSchema = z.strictObject({
   id: name,
   role: z.enum(['primary', 'secondary', 'guardrail']),
   aggregation: z.enum(['conversion', 'count', 'sum', 'mean']),
+  /** Lower is better: chance to win and "harmed" read a fall as good. Absent in older summaries. */
+  inverse: z.boolean().default(false),
   variants: z.array(z.strictObject({ variationId: name, units: z.number().int().min(0), mean: num })).max(50),
   comparisons: z.array(summaryComparisonSchema).max(50),
 });

@@ -109,6 +109,8 @@ export const metricSchema = z.strictObject({
   event: z.string().min(1).max(200),
   aggregation: z.enum(AGGREGATIONS),
   name: z.string().max(200).optional(),
+  /** Lower is better (errors, latency, cancellations): a rise is the harmful direction. */
+  inverse: z.boolean().optional(),
 });
 
 export const experimentVariantSchema = z.strictObject({

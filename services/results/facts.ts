@@ -27,6 +27,8 @@ export interface MetricFacts {
   id: string;
   aggregation: Aggregation;
   role: MetricRole;
+  /** Lower is better: a rise is the harmful direction. */
+  inverse: boolean;
   /** Same order as ExperimentFacts.variants. */
   sums: VariantSums[];
   /** Units still inside their attribution window, per variant. */
@@ -127,7 +129,7 @@ covariates AS (
 SELECT
   'settings' AS kind, (SELECT phase FROM target) AS phase, TO_JSON_STRING(s.variants) AS variants,
   CAST(NULL AS STRING) AS variation_id, CAST(NULL AS STRING) AS metric,
-  CAST(NULL AS STRING) AS aggregation, CAST(NULL AS STRING) AS role,
+  CAST(NULL AS STRING) AS aggregation, CAST(NULL AS STRING) AS role, CAST(NULL AS BOOL) AS inverse,
   CAST(NULL AS INT64) AS units, CAST(NULL AS INT64) AS excluded_units,
   CAST(NULL AS INT64) AS units_in_progress, CAST(NULL AS INT64) AS converted_units,
   CAST(NULL AS FLOAT64) AS value_sum, CAST(NULL AS FLOAT64) AS value_sum_squares,
@@ -137,14 +139,14 @@ SELECT
 FROM settings AS s
 UNION ALL
 SELECT
-  'exposure', (SELECT phase FROM target), NULL, variation_id, NULL, NULL, NULL,
+  'exposure', (SELECT phase FROM target), NULL, variation_id, NULL, NULL, NULL, NULL,
   COUNTIF(NOT multiple_variants), COUNTIF(multiple_variants), NULL, NULL,
   NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
 FROM units
 GROUP BY variation_id
 UNION ALL
 SELECT
-  'metric', s.phase, NULL, s.variation_id, s.metric, s.aggregation, s.role,
+  'metric', s.phase, NULL, s.variation_id, s.metric, s.aggregation, s.role, s.inverse,
   s.units, NULL, s.units_in_progress, s.converted_units,
   CAST(s.value_sum AS FLOAT64), CAST(s.value_sum_squares AS FLOAT64),
   CAST(s.events_sum AS FLOAT64), CAST(s.events_sum_squares AS FLOAT64),
@@ -229,6 +231,7 @@ export function factsFromRows(experimentKey: string, rows: Row[], cuped: boolean
         id,
         aggregation,
         role: r.role as MetricRole,
+        inverse: r.inverse === true,
         sums: variants.map((v) => ({
           n: v.units,
           sum: 0,
@@ -299,7 +302,7 @@ export function experimentInput(
 ): ExperimentInput {
   const metrics: MetricInput[] = facts.metrics.map((m) => ({
     id: m.id,
-    definition: METRIC_DEFINITIONS[m.aggregation],
+    definition: { ...METRIC_DEFINITIONS[m.aggregation], inverse: m.inverse },
     guardrail: m.role === 'guardrail',
     variants: m.sums,
   }));

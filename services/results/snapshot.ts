@@ -245,6 +245,7 @@ export function buildSnapshot(
       id: f.id,
       role: f.role,
       aggregation: f.aggregation,
+      inverse: f.inverse,
       variants: byMetric(f.id).map((r) => ({ variationId: r.variationId, units: r.units, mean: r.mean })),
       comparisons: byMetric(f.id)
         .filter((r) => !r.isBaseline)

@@ -109,7 +109,7 @@ export function renderReportMarkdown(doc: ReportDocument, exp: Experiment): stri
                 : ''
           : 'baseline';
         push(
-          `| ${esc(m.id)} | ${m.role} | ${esc(v.variationId)} | ${v.units} | ${num(v.mean)} | ${c ? pct(c.lift) : '—'} | ${
+          `| ${esc(m.id)}${m.inverse ? ' (lower is better)' : ''} | ${m.role} | ${esc(v.variationId)} | ${v.units} | ${num(v.mean)} | ${c ? pct(c.lift) : '—'} | ${
             c ? interval(c.liftCiLower, c.liftCiUpper) : '—'
           } | ${c ? p(c.pValueAdjusted ?? c.pValue) : '—'} | ${c ? pct(c.chanceToWin, false) : '—'} | ${flag} |`,
         );

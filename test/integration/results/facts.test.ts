@@ -43,10 +43,10 @@ describe('reading one experiment’s facts', () => {
       { key: 'control', weight: 50, units: UNITS_PER_VARIANT, excludedUnits: MULTIPLE_EXPOSURE_UNITS },
       { key: 'treatment', weight: 50, units: UNITS_PER_VARIANT, excludedUnits: 0 },
     ]);
-    expect(facts!.metrics.map((m) => [m.id, m.role, m.aggregation])).toEqual([
-      ['Order Completed', 'primary', 'conversion'],
-      ['revenue', 'secondary', 'sum'],
-      ['errors', 'guardrail', 'count'],
+    expect(facts!.metrics.map((m) => [m.id, m.role, m.aggregation, m.inverse])).toEqual([
+      ['Order Completed', 'primary', 'conversion', false],
+      ['revenue', 'secondary', 'sum', false],
+      ['errors', 'guardrail', 'count', true],
     ]);
     const conversion = facts!.metrics[0]!;
     expect(conversion.sums.map((s) => [s.n, s.sum])).toEqual([

@@ -1,7 +1,7 @@
 // Facts for one experiment, written straight into the fact tables of a private dataset (as
 // the sink would load them), so these suites test the results path whatever state the sink
 // is in. Deterministic: 200 units per variant, control converts 20%, treatment 50%, the
-// treatment raises errors (the guardrail), three units saw both variants, and half the
+// treatment raises errors (the guardrail, lower is better), three units saw both variants, and half the
 // units (alike in both variants, converting ones among them) ordered before their exposure.
 import type { BigQuery, Dataset } from '@google-cloud/bigquery';
 import pino from 'pino';
@@ -69,7 +69,7 @@ export async function seedExperiment(dataset: Dataset, key: string, phaseStart: 
           phases: [{ number: 0, startedAt: iso(phaseStart), endedAt: null }],
           primaryMetrics: [{ event: 'Order Completed', aggregation: 'conversion' }],
           secondaryMetrics: [{ event: 'Order Completed', aggregation: 'sum', name: 'revenue' }],
-          guardrailMetrics: [{ event: 'Error', aggregation: 'count', name: 'errors' }],
+          guardrailMetrics: [{ event: 'Error', aggregation: 'count', name: 'errors', inverse: true }],
         }),
       },
     ],

@@ -106,7 +106,7 @@ describe('the results service', () => {
     await registry.admin('POST', '/v1/webhooks', {
       name: 'owners',
       url: receiver.url,
-      events: ['results.significant'],
+      events: ['results.significant', 'results.guardrail_failed'],
     });
     await startExperiment(registry, key);
     await seedExperiment(dataset, key, phaseStart);
@@ -232,15 +232,25 @@ describe('the results service', () => {
       const r = await registry.owner('GET', `/v1/experiments/${key}/results`);
       return r.body.results ? r.body : false;
     });
-    expect(report.results.decision.verdict).toBe('ship');
+    // The treatment wins on orders but raises errors, a lower-is-better guardrail: not shipped.
+    expect(report.results.decision.verdict).toBe('do-not-ship');
+    expect(report.results.decision.sentence).toContain('hurts the guardrail errors');
     expect(report.results.health.multipleExposures).toMatchObject({ units: 3 });
-    const hook = await waitFor('the significance webhook', async () => receiver.received[0] ?? false);
-    expect(JSON.parse(hook.body)).toMatchObject({
-      event: 'results.significant',
-      experimentKey: key,
-      metric: 'Order Completed',
-      variationId: 'treatment',
+    const hooks = await waitFor('the significance and guardrail webhooks', async () => {
+      const all = receiver.received.map((h) => JSON.parse(h.body) as { event: string });
+      return all.some((h) => h.event === 'results.guardrail_failed') && all;
     });
+    expect(hooks).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          event: 'results.significant',
+          experimentKey: key,
+          metric: 'Order Completed',
+          variationId: 'treatment',
+        }),
+        expect.objectContaining({ event: 'results.guardrail_failed', experimentKey: key, metric: 'errors' }),
+      ]),
+    );
   }, 30_000);
 
   it('refreshes on demand through the registry and the xp CLI, one snapshot per refresh', async () => {

@@ -59,7 +59,7 @@ describe("analysts' views (on the emulator)", () => {
     const metrics = {
       primaryMetrics: [{ event: 'Order Completed', aggregation: 'conversion' }],
       secondaryMetrics: [{ event: 'Order Completed', aggregation: 'sum', name: 'revenue' }],
-      guardrailMetrics: [{ event: 'Error', aggregation: 'count' }],
+      guardrailMetrics: [{ event: 'Error', aggregation: 'count', inverse: true }],
     };
     await insert('experiments', [
       {
@@ -214,7 +214,7 @@ describe("analysts' views (on the emulator)", () => {
 
   it('sufficient statistics per declared metric only, zeros included, from the enricher’s attributions', async () => {
     const rows = await query(
-      `SELECT variation_id, metric, aggregation, role, units, converted_units, value_sum, value_sum_squares, events_sum
+      `SELECT variation_id, metric, aggregation, role, inverse, units, converted_units, value_sum, value_sum_squares, events_sum
        FROM ${v('experiment_metric_summary')} WHERE experiment_key = 'checkout' AND phase = 1 ORDER BY metric, variation_id`,
     );
     const round = (x: unknown) => Math.round(Number(x) * 1e6) / 1e6;
@@ -230,6 +230,7 @@ describe("analysts' views (on the emulator)", () => {
         metric: 'Error',
         aggregation: 'count',
         role: 'guardrail',
+        inverse: true,
         units: 2,
         converted_units: 1,
         value_sum: 1,
@@ -241,6 +242,7 @@ describe("analysts' views (on the emulator)", () => {
         metric: 'Error',
         aggregation: 'count',
         role: 'guardrail',
+        inverse: true,
         units: 21,
         converted_units: 0,
         value_sum: 0,
@@ -252,6 +254,7 @@ describe("analysts' views (on the emulator)", () => {
         metric: 'Order Completed',
         aggregation: 'conversion',
         role: 'primary',
+        inverse: false,
         units: 2,
         converted_units: 1,
         value_sum: 1,
@@ -263,6 +266,7 @@ describe("analysts' views (on the emulator)", () => {
         metric: 'Order Completed',
         aggregation: 'conversion',
         role: 'primary',
+        inverse: false,
         units: 21,
         converted_units: 21,
         value_sum: 21,
@@ -274,6 +278,7 @@ describe("analysts' views (on the emulator)", () => {
         metric: 'revenue',
         aggregation: 'sum',
         role: 'secondary',
+        inverse: false,
         units: 2,
         converted_units: 1,
         value_sum: 15,
@@ -285,6 +290,7 @@ describe("analysts' views (on the emulator)", () => {
         metric: 'revenue',
         aggregation: 'sum',
         role: 'secondary',
+        inverse: false,
         units: 21,
         converted_units: 21,
         value_sum: round(20 + 20 * 19.99),

@@ -30,6 +30,7 @@ function summary(over: {
         id: 'revenue',
         role: 'guardrail',
         aggregation: 'sum',
+        inverse: false,
         variants: [],
         comparisons: [
           {

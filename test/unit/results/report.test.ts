@@ -52,6 +52,7 @@ const summary = buildSnapshot(
         id: 'orders',
         aggregation: 'conversion',
         role: 'primary',
+        inverse: false,
         sums: [
           { n: 2505, sum: 274, sumSquares: 274 },
           { n: 2495, sum: 333, sumSquares: 333 },

@@ -26,6 +26,7 @@ function facts(o: { units?: number[]; converted?: number[]; excluded?: number[] 
         id: 'orders',
         aggregation: 'conversion',
         role: 'primary',
+        inverse: false,
         sums: units.map((n, i) => ({ n, sum: converted[i]!, sumSquares: converted[i]! })),
         unitsInProgress: [5, 6],
         convertedUnits: converted,
@@ -34,6 +35,7 @@ function facts(o: { units?: number[]; converted?: number[]; excluded?: number[] 
         id: 'revenue',
         aggregation: 'sum',
         role: 'guardrail',
+        inverse: false,
         sums: units.map((n, i) => ({ n, sum: converted[i]! * 20, sumSquares: converted[i]! * 400 })),
         unitsInProgress: [0, 0],
         convertedUnits: converted,
@@ -89,6 +91,26 @@ describe('results snapshot', () => {
     expect(summary.health.power.observed).toBeCloseTo(green.observedPower!, 12);
   });
 
+  it("reads a lower-is-better metric's rise as harm: the guardrail fails and blocks shipping", () => {
+    const up = facts();
+    expect(buildSnapshot(up, settings, T).summary.metrics[1]).toMatchObject({
+      id: 'revenue',
+      inverse: false,
+      comparisons: [{ variationId: 'green', guardrailFailed: false }],
+    });
+    const inverse = facts();
+    inverse.metrics[1]!.inverse = true;
+    expect(experimentInput(inverse).metrics[1]!.definition.inverse).toBe(true);
+    const { summary } = buildSnapshot(inverse, settings, T);
+    expect(summary.metrics[1]).toMatchObject({
+      id: 'revenue',
+      inverse: true,
+      comparisons: [{ variationId: 'green', guardrailFailed: true }],
+    });
+    expect(summary.decision.verdict).not.toBe('ship');
+    expect(resultsSummarySchema.parse(summary).metrics[1]!.inverse).toBe(true);
+  });
+
   it('warns about multiple exposures above the threshold', () => {
     const { summary, records } = buildSnapshot(facts({ excluded: [60, 40] }), settings, T);
     expect(summary.health.multipleExposures).toEqual({ units: 100, share: 100 / 5100, warning: true });
@@ -139,6 +161,7 @@ describe('facts from the query rows', () => {
       metric: 'm',
       aggregation: 'count',
       role: 'primary',
+      inverse: false,
       units: 30,
       units_in_progress: 3,
       converted_units: 7,
