@@ -3,8 +3,8 @@
 //   XP_REGISTRY_URL (default http://127.0.0.1:7070) and XP_TOKEN (an API token).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Command } from 'commander';
-import type { DiffEntry } from './audit';
-import type { ImportPlan } from './yaml';
+import type { DiffEntry } from './core/json-diff';
+import type { ImportPlan } from './config-as-code/yaml';
 import { addResultsCommands } from './results/cli-commands';
 
 class CliError extends Error {}

@@ -10,12 +10,12 @@ import { createMetricsRegistry } from '../common/metrics';
 import { AvroSerde } from '../common/serde';
 import { TOPICS, ensureTopics, renamedSpec, type TopicSpec } from '../common/topics';
 import { buildApp } from './app';
-import { TokenStore } from './auth';
+import { TokenStore } from './tokens/auth';
 import type { RegistryConfig } from './config';
-import { createPool, runMigrations, type Pool } from './db';
-import { KafkaExposureLogger } from './exposures';
-import { OutboxRelay } from './outbox';
-import { ChangeHub, PayloadCache } from './sdk-payload';
+import { createPool, runMigrations, type Pool } from './core/db';
+import { KafkaExposureLogger } from './sdk/exposures';
+import { OutboxRelay } from './changes/outbox-relay';
+import { ChangeHub, PayloadCache } from './sdk/payload';
 
 export interface RunningRegistry {
   app: FastifyInstance;

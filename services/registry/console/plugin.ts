@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, extname, join, resolve, sep } from 'node:path';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
-import { authorize, principalOf, type TokenStore } from '../auth';
+import { authorize, principalOf, type TokenStore } from '../tokens/auth';
 
 export interface ConsoleDeps {
   tokens: TokenStore;

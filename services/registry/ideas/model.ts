@@ -1,8 +1,8 @@
 // Ideas: what a backlog entry holds, as written by clients (zod, also the OpenAPI schemas) and
 // as stored (plus the state the server manages: status, the experiment it became, who made it).
 import { z } from 'zod';
-import { entityKey } from '../api-schemas';
-import type { Stored } from '../store';
+import { entityKey } from '../core/schemas';
+import type { Stored } from '../core/entity-store';
 import { iceScore, type Weights } from './scoring';
 
 const rating = z.number().int().min(1).max(10);

@@ -1,12 +1,12 @@
 // The ideas backlog's HTTP routes, as a Fastify plugin: list (scored, sorted), create, read,
 // edit and delete with optimistic concurrency, promote to a draft experiment, and the idea's log.
 import type { FastifyPluginAsync } from 'fastify';
-import { keyParams } from '../api-schemas';
-import { authorize, principalOf, type TokenStore } from '../auth';
-import { withTransaction, type Pool } from '../db';
-import type { Experiment } from '../experiment-model';
-import { queryAudit } from '../routes/audit';
-import { checkVersion, expectedVersion, present } from '../store';
+import { keyParams } from '../core/schemas';
+import { authorize, principalOf, type TokenStore } from '../tokens/auth';
+import { withTransaction, type Pool } from '../core/db';
+import type { Experiment } from '../experiments/model';
+import { queryAudit } from '../audit/routes';
+import { checkVersion, expectedVersion, present } from '../core/entity-store';
 import {
   ideaBodySchema,
   ideaPatchSchema,

@@ -1,12 +1,12 @@
 // What can happen to an idea: creation, edits, and promotion into a draft experiment (the idea
 // and the new experiment change in one transaction, each with its audit entry).
 import type { PoolClient } from 'pg';
-import { experimentBodySchema } from '../api-schemas';
-import type { Principal } from '../auth';
-import { badRequest, conflict, type FieldProblem } from '../errors';
-import { newExperiment, type Experiment } from '../experiment-model';
-import { experimentReferenceProblems } from '../experiments-service';
-import { insert, type Stored } from '../store';
+import { experimentBodySchema } from '../core/schemas';
+import type { Principal } from '../tokens/auth';
+import { badRequest, conflict, type FieldProblem } from '../core/errors';
+import { newExperiment, type Experiment } from '../experiments/model';
+import { experimentReferenceProblems } from '../experiments/service';
+import { insert, type Stored } from '../core/entity-store';
 import type { Idea, IdeaBody, IdeaPatch, PromoteRequest } from './model';
 import { iceScore, type Weights } from './scoring';
 import { insertIdea, updateIdea } from './store';

@@ -3,9 +3,9 @@
 // flags, segments and experiments. Ideas have no outbox row: the registry-changes topic's schema
 // carries flags and experiments only.
 import type { PoolClient } from 'pg';
-import { diff } from '../audit';
-import { conflict, notFound } from '../errors';
-import type { ChangeMeta, Stored } from '../store';
+import { diff } from '../core/json-diff';
+import { conflict, notFound } from '../core/errors';
+import type { ChangeMeta, Stored } from '../core/entity-store';
 import type { Idea } from './model';
 
 type Queryable = Pick<PoolClient, 'query'>;

@@ -2,9 +2,9 @@
 // chance to win, the health checks, the learnings, then the brief (purpose, design, history).
 // One document model, rendered as JSON or Markdown (and HTML from the Markdown). Pure.
 import type { ResultsSummary } from '../../common/results-summary';
-import type { Experiment } from '../experiment-model';
-import type { AuditEntry } from '../routes/audit';
-import { renderBrief } from '../brief';
+import type { Experiment } from '../experiments/model';
+import type { AuditEntry } from '../audit/routes';
+import { renderBrief } from '../experiments/brief';
 
 export interface ReportDocument {
   experiment: {

@@ -6,7 +6,7 @@
 import type { Counter, Registry } from 'prom-client';
 import { Counter as PromCounter } from 'prom-client';
 import type { Logger } from '../../common/logger';
-import type { Pool } from '../db';
+import type { Pool } from '../core/db';
 import { backoffMs } from './backoff';
 import { webhookBody, type WebhookFormat } from './payload';
 import { DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign } from './signature';

@@ -4,9 +4,9 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppDeps } from '../app';
-import { entityKey } from '../api-schemas';
-import { authorize, principalOf } from '../auth';
-import { HttpError, notFound } from '../errors';
+import { entityKey } from '../core/schemas';
+import { authorize, principalOf } from '../tokens/auth';
+import { HttpError, notFound } from '../core/errors';
 
 const tags = ['webhooks'];
 

@@ -1,8 +1,13 @@
 import YAML from 'yaml';
-import { diff, canonicalJson } from '../../../services/registry/audit';
-import { newExperiment } from '../../../services/registry/experiment-model';
+import { diff, canonicalJson } from '../../../services/registry/core/json-diff';
+import { newExperiment } from '../../../services/registry/experiments/model';
 import { evaluate } from '@xp-platform/evaluation';
-import { ConfigParseError, exportConfig, parseConfig, planImport } from '../../../services/registry/yaml';
+import {
+  ConfigParseError,
+  exportConfig,
+  parseConfig,
+  planImport,
+} from '../../../services/registry/config-as-code/yaml';
 
 const ENVS = ['development', 'staging', 'production'];
 

@@ -1,13 +1,13 @@
 import type { Flag } from '@xp-platform/evaluation';
-import { newExperiment, type Experiment } from '../../../services/registry/experiment-model';
+import { newExperiment, type Experiment } from '../../../services/registry/experiments/model';
 import {
   allowedTransitions,
   editProblems,
   TRANSITIONS,
   unmetGuards,
   type GuardContext,
-} from '../../../services/registry/lifecycle-rules';
-import { experimentBodySchema } from '../../../services/registry/api-schemas';
+} from '../../../services/registry/experiments/lifecycle';
+import { experimentBodySchema } from '../../../services/registry/core/schemas';
 
 const flag: Flag = {
   key: 'button_color',

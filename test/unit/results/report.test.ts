@@ -3,7 +3,7 @@
 import { markdownToHtml, htmlPage } from '../../../services/registry/results/markdown-html';
 import { renderReportMarkdown, reportDocument } from '../../../services/registry/results/report';
 import { reportFormat } from '../../../services/registry/results/routes';
-import type { Experiment } from '../../../services/registry/experiment-model';
+import type { Experiment } from '../../../services/registry/experiments/model';
 import { buildSnapshot } from '../../../services/results/snapshot';
 
 const experiment = {

@@ -23,13 +23,13 @@ import {
   segmentBodySchema,
   type ExperimentBody,
   type SegmentBody,
-} from './api-schemas';
-import { diff, type DiffEntry } from './audit';
-import type { FieldProblem } from './errors';
+} from '../core/schemas';
+import { diff, type DiffEntry } from '../core/json-diff';
+import type { FieldProblem } from '../core/errors';
 import type { Flag, FlagValue, FlagValueType } from '@xp-platform/evaluation';
-import { DEFINITION_FIELDS, definitionOf, type Experiment } from './experiment-model';
-import { normalizeFlag, zeroValue } from './flag-rules';
-import { editProblems } from './lifecycle-rules';
+import { DEFINITION_FIELDS, definitionOf, type Experiment } from '../experiments/model';
+import { normalizeFlag, zeroValue } from '../flags/rules';
+import { editProblems } from '../experiments/lifecycle';
 
 export interface ConfigSet {
   segments: SegmentBody[];

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppDeps } from '../app';
-import { authorize } from '../auth';
+import { authorize } from '../tokens/auth';
 
 const querySchema = z.strictObject({
   entityType: z.enum(['flag', 'segment', 'experiment', 'idea']).optional(),

@@ -9,11 +9,11 @@ import {
   newPhaseSchema,
   transitionSchema,
   type ExperimentBody,
-} from '../api-schemas';
-import { authorize, principalOf } from '../auth';
-import { renderBrief } from '../brief';
-import { withTransaction } from '../db';
-import { newExperiment, type Experiment, type ExperimentVariant } from '../experiment-model';
+} from '../core/schemas';
+import { authorize, principalOf } from '../tokens/auth';
+import { renderBrief } from './brief';
+import { withTransaction } from '../core/db';
+import { newExperiment, type Experiment, type ExperimentVariant } from './model';
 import {
   editExperiment,
   experimentReferenceProblems,
@@ -21,12 +21,12 @@ import {
   transitionExperiment,
   transitionsFor,
   type TransitionRequest,
-} from '../experiments-service';
-import { checkVersion, insert, list, loadOrThrow, present } from '../store';
+} from './service';
+import { checkVersion, insert, list, loadOrThrow, present } from '../core/entity-store';
 import type { ResultsSummary } from '../../common/results-summary';
 import { experimentHealth } from '../results/health';
-import { queryAudit } from './audit';
-import { failIfProblems, meta, versionOf, withEtag } from './helpers';
+import { queryAudit } from '../audit/routes';
+import { failIfProblems, meta, versionOf, withEtag } from '../http/request';
 
 const tags = ['experiments'];
 

@@ -1,9 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { principalOf } from '../auth';
-import type { PoolClient } from '../db';
-import { badRequest, type FieldProblem } from '../errors';
-import { expectedVersion, type ChangeMeta, type Stored } from '../store';
+import { principalOf } from '../tokens/auth';
+import type { PoolClient } from '../core/db';
+import { badRequest, type FieldProblem } from '../core/errors';
+import { expectedVersion, type ChangeMeta, type Stored } from '../core/entity-store';
 
 /** The ETag of an entity is its version; If-Match sends it back on writes. */
 export function withEtag<T extends object>(reply: FastifyReply, stored: Stored<T>): FastifyReply {

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Pool, type PoolClient } from 'pg';
-import type { Logger } from '../common/logger';
+import type { Logger } from '../../common/logger';
 
 export type { Pool, PoolClient };
 

@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Role } from './api-schemas';
-import type { Pool } from './db';
-import { HttpError } from './errors';
+import type { Role } from '../core/schemas';
+import type { Pool } from '../core/db';
+import { HttpError } from '../core/errors';
 
 /** Whether an identity is a person (may approve) or a service (SDK back ends, automation). */
 export type IdentityKind = 'person' | 'service';

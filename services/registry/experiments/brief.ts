@@ -1,7 +1,7 @@
 // The experiment brief: one Markdown page for reviewers and stakeholders. Pure.
 
-import type { AuditEntry } from './routes/audit';
-import type { Experiment } from './experiment-model';
+import type { AuditEntry } from '../audit/routes';
+import type { Experiment } from './model';
 
 const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const show = (v: unknown) => '`' + JSON.stringify(v) + '`';

@@ -1,11 +1,11 @@
 // Experiment writes that touch more than one entity (the experiment and its flag's managed
 // split rule) or need governance checks. Used by the HTTP routes and the YAML import.
 
-import type { Principal } from './auth';
-import { experimentBodySchema, type ExperimentBody, type ExperimentStatus } from './api-schemas';
-import { deepEqual } from './audit';
-import { LOCKS, type PoolClient } from './db';
-import { conflict, type FieldProblem } from './errors';
+import type { Principal } from '../tokens/auth';
+import { experimentBodySchema, type ExperimentBody, type ExperimentStatus } from '../core/schemas';
+import { deepEqual } from '../core/json-diff';
+import { LOCKS, type PoolClient } from '../core/db';
+import { conflict, type FieldProblem } from '../core/errors';
 import type { Flag, Rule } from '@xp-platform/evaluation';
 import {
   DEFINITION_FIELDS,
@@ -16,17 +16,17 @@ import {
   type DefinitionField,
   type Experiment,
   type ExperimentVariant,
-} from './experiment-model';
-import { conditionProblems } from './flag-rules';
+} from './model';
+import { conditionProblems } from '../flags/rules';
 import {
   COSMETIC_FIELDS,
   allowedTransitions,
   editProblems,
   unmetGuards,
   type AllowedTransition,
-} from './lifecycle-rules';
-import { existingKeys } from './routes/helpers';
-import { load, update, type Queryable, type Stored } from './store';
+} from './lifecycle';
+import { existingKeys } from '../http/request';
+import { load, update, type Queryable, type Stored } from '../core/entity-store';
 
 /** Problems with an experiment definition that are about references and configuration. */
 export async function experimentReferenceProblems(

@@ -1,8 +1,8 @@
 // Flag semantics beyond the request shape: values of the flag's type, known environments,
 // segments and prerequisites, usable regexes. Pure; the caller supplies what exists.
 
-import type { FlagBody } from './api-schemas';
-import type { FieldProblem } from './errors';
+import type { FlagBody } from '../core/schemas';
+import type { FieldProblem } from '../core/errors';
 import {
   isUsableRegex,
   type Flag,

@@ -1,7 +1,7 @@
 // The stored experiment: its definition (what config as code carries) plus governance
 // state the server manages (status, approval, phases, decision).
 
-import type { Decision, ExperimentBody, ExperimentStatus } from './api-schemas';
+import type { Decision, ExperimentBody, ExperimentStatus } from '../core/schemas';
 import type { Rule } from '@xp-platform/evaluation';
 
 export type ExperimentVariant = ExperimentBody['variants'][number];

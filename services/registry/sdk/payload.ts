@@ -5,11 +5,11 @@
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Client } from 'pg';
-import type { Logger } from '../common/logger';
-import { canonicalJson } from './audit';
-import type { Pool } from './db';
+import type { Logger } from '../../common/logger';
+import { canonicalJson } from '../core/json-diff';
+import type { Pool } from '../core/db';
 import type { Flag, Segment } from '@xp-platform/evaluation';
-import { CHANGES_CHANNEL, list } from './store';
+import { CHANGES_CHANNEL, list } from '../core/entity-store';
 
 export interface Payload {
   environment: string;

@@ -8,16 +8,16 @@ import {
   flagEnvironmentPatchSchema,
   keyParams,
   type FlagBody,
-} from '../api-schemas';
-import { deepEqual } from '../audit';
-import { authorize } from '../auth';
-import { withTransaction, type PoolClient } from '../db';
-import { conflict, notFound } from '../errors';
+} from '../core/schemas';
+import { deepEqual } from '../core/json-diff';
+import { authorize } from '../tokens/auth';
+import { withTransaction, type PoolClient } from '../core/db';
+import { conflict, notFound } from '../core/errors';
 import type { Flag, FlagEnvironment } from '@xp-platform/evaluation';
-import { managedRuleId, type Experiment } from '../experiment-model';
-import { normalizeFlag, validateFlag } from '../flag-rules';
-import { checkVersion, insert, list, load, loadOrThrow, present, remove, update } from '../store';
-import { existingKeys, failIfProblems, meta, versionOf, withEtag } from './helpers';
+import { managedRuleId, type Experiment } from '../experiments/model';
+import { normalizeFlag, validateFlag } from './rules';
+import { checkVersion, insert, list, load, loadOrThrow, present, remove, update } from '../core/entity-store';
+import { existingKeys, failIfProblems, meta, versionOf, withEtag } from '../http/request';
 
 const tags = ['flags'];
 

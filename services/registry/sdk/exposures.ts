@@ -9,9 +9,9 @@
 import { createHash } from 'node:crypto';
 import type { Producer } from 'kafkajs';
 import { Counter, type Registry } from 'prom-client';
-import type { Logger } from '../common/logger';
-import type { Exposure } from '../common/records';
-import type { AvroSerde } from '../common/serde';
+import type { Logger } from '../../common/logger';
+import type { Exposure } from '../../common/records';
+import type { AvroSerde } from '../../common/serde';
 
 /** A Map-backed LRU of keys: Map iteration order is insertion order, so the first key is the oldest. */
 export class LruSet {

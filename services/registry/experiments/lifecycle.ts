@@ -5,11 +5,11 @@
 //     ↑________|___________|                                          ↑
 //   draft ────────────────────────────────────────────────────────────┘ (abandon)
 
-import type { ExperimentStatus } from './api-schemas';
-import { deepEqual } from './audit';
+import type { ExperimentStatus } from '../core/schemas';
+import { deepEqual } from '../core/json-diff';
 import type { Flag } from '@xp-platform/evaluation';
-import type { DefinitionField, Experiment } from './experiment-model';
-import { valueMatchesType } from './flag-rules';
+import type { DefinitionField, Experiment } from './model';
+import { valueMatchesType } from '../flags/rules';
 
 export const TRANSITIONS: Record<ExperimentStatus, readonly ExperimentStatus[]> = {
   draft: ['in_review', 'archived'],

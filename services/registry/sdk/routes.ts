@@ -2,11 +2,11 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { AppDeps } from '../app';
-import { authorize } from '../auth';
-import { HttpError } from '../errors';
+import { authorize } from '../tokens/auth';
+import { HttpError } from '../core/errors';
 import { evaluate, type EvaluationContext, type Flag } from '@xp-platform/evaluation';
-import type { ExposureInput } from '../exposures';
-import type { ChangeNotice } from '../sdk-payload';
+import type { ExposureInput } from './exposures';
+import type { ChangeNotice } from './payload';
 
 const tags = ['sdk'];
 /** Coalesces bursts of changes (an import of 50 flags) into one payload per stream. */

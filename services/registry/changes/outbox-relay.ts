@@ -14,11 +14,11 @@
 import { Client } from 'pg';
 import type { Producer } from 'kafkajs';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { Logger } from '../common/logger';
-import type { RegistryChange } from '../common/records';
-import type { AvroSerde } from '../common/serde';
-import { LOCKS } from './db';
-import { CHANGES_CHANNEL } from './store';
+import type { Logger } from '../../common/logger';
+import type { RegistryChange } from '../../common/records';
+import type { AvroSerde } from '../../common/serde';
+import { LOCKS } from '../core/db';
+import { CHANGES_CHANNEL } from '../core/entity-store';
 
 export interface RelayOptions {
   connectionString: string;

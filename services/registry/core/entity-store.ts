@@ -3,7 +3,7 @@
 // NOTIFY, all in the caller's transaction, so they commit or vanish together.
 
 import type { PoolClient } from 'pg';
-import { diff } from './audit';
+import { diff } from './json-diff';
 import { LOCKS } from './db';
 import { HttpError, conflict, notFound } from './errors';
 

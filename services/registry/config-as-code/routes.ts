@@ -1,14 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppDeps } from '../app';
-import type { SegmentBody } from '../api-schemas';
-import { authorize, principalOf } from '../auth';
-import type { PoolClient } from '../db';
-import { HttpError, badRequest, conflict } from '../errors';
+import type { SegmentBody } from '../core/schemas';
+import { authorize, principalOf } from '../tokens/auth';
+import type { PoolClient } from '../core/db';
+import { HttpError, badRequest, conflict } from '../core/errors';
 import type { Flag } from '@xp-platform/evaluation';
-import { newExperiment, type Experiment } from '../experiment-model';
-import { editExperiment, experimentReferenceProblems } from '../experiments-service';
-import { insert, list, load, update } from '../store';
+import { newExperiment, type Experiment } from '../experiments/model';
+import { editExperiment, experimentReferenceProblems } from '../experiments/service';
+import { insert, list, load, update } from '../core/entity-store';
 import {
   ConfigParseError,
   exportConfig,
@@ -16,9 +16,9 @@ import {
   planImport,
   type ConfigSet,
   type ImportPlan,
-} from '../yaml';
-import { checkFlag } from './flags';
-import { failIfProblems } from './helpers';
+} from './yaml';
+import { checkFlag } from '../flags/routes';
+import { failIfProblems } from '../http/request';
 
 const tags = ['config as code'];
 

@@ -1,13 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppDeps } from '../app';
-import { keyParams, segmentBodySchema, type SegmentBody } from '../api-schemas';
-import { authorize } from '../auth';
-import { withTransaction } from '../db';
-import { conflict } from '../errors';
-import { conditionProblems } from '../flag-rules';
-import { checkVersion, insert, list, loadOrThrow, present, remove, update } from '../store';
-import { failIfProblems, meta, versionOf, withEtag } from './helpers';
+import { keyParams, segmentBodySchema, type SegmentBody } from '../core/schemas';
+import { authorize } from '../tokens/auth';
+import { withTransaction } from '../core/db';
+import { conflict } from '../core/errors';
+import { conditionProblems } from '../flags/rules';
+import { checkVersion, insert, list, loadOrThrow, present, remove, update } from '../core/entity-store';
+import { failIfProblems, meta, versionOf, withEtag } from '../http/request';
 
 const tags = ['segments'];
 

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppDeps } from '../app';
-import { tokenBodySchema } from '../api-schemas';
-import { authorize, generateToken, hashToken, principalOf } from '../auth';
-import { badRequest, conflict, notFound } from '../errors';
+import { tokenBodySchema } from '../core/schemas';
+import { authorize, generateToken, hashToken, principalOf } from './auth';
+import { badRequest, conflict, notFound } from '../core/errors';
 
 const tags = ['tokens'];
 
