@@ -10,12 +10,13 @@ import { createMetricsRegistry } from '../common/metrics';
 import { AvroSerde } from '../common/serde';
 import { TOPICS, ensureTopics, renamedSpec, type TopicSpec } from '../common/topics';
 import { buildApp } from './app';
-import { TokenStore } from './tokens/auth';
+import { ChangeHub } from './changes/hub';
+import { OutboxRelay } from './changes/outbox-relay';
 import type { RegistryConfig } from './config';
 import { createPool, runMigrations, type Pool } from './core/db';
 import { KafkaExposureLogger } from './sdk/exposures';
-import { OutboxRelay } from './changes/outbox-relay';
-import { ChangeHub, PayloadCache } from './sdk/payload';
+import { PayloadCache } from './sdk/payload';
+import { TokenStore } from './tokens/store';
 
 export interface RunningRegistry {
   app: FastifyInstance;

@@ -17,19 +17,20 @@
 
 import YAML from 'yaml';
 import { z } from 'zod';
-import {
-  experimentBodySchema,
-  flagBodySchema,
-  segmentBodySchema,
-  type ExperimentBody,
-  type SegmentBody,
-} from '../core/schemas';
-import { diff, type DiffEntry } from '../core/json-diff';
-import type { FieldProblem } from '../core/errors';
 import type { Flag, FlagValue, FlagValueType } from '@xp-platform/evaluation';
-import { DEFINITION_FIELDS, definitionOf, type Experiment } from '../experiments/model';
-import { normalizeFlag, zeroValue } from '../flags/rules';
+import type { FieldProblem } from '../core/errors';
+import { diff, type DiffEntry } from '../core/json-diff';
 import { editProblems } from '../experiments/lifecycle';
+import {
+  DEFINITION_FIELDS,
+  definitionOf,
+  experimentBodySchema,
+  type Experiment,
+  type ExperimentBody,
+} from '../experiments/model';
+import { flagBodySchema } from '../flags/model';
+import { normalizeFlag, zeroValue } from '../flags/rules';
+import { segmentBodySchema, type SegmentBody } from '../segments/model';
 
 export interface ConfigSet {
   segments: SegmentBody[];

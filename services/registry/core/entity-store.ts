@@ -3,9 +3,9 @@
 // NOTIFY, all in the caller's transaction, so they commit or vanish together.
 
 import type { PoolClient } from 'pg';
-import { diff } from './json-diff';
 import { LOCKS } from './db';
-import { HttpError, conflict, notFound } from './errors';
+import { ERR } from './errors';
+import { diff } from './json-diff';
 
 export type EntityType = 'flag' | 'segment' | 'experiment';
 export type Queryable = Pick<PoolClient, 'query'>;
@@ -66,7 +66,7 @@ export async function loadOrThrow<T>(
   opts: { lock?: boolean } = {},
 ): Promise<Stored<T>> {
   const found = await load<T>(q, type, key, opts);
-  if (!found) throw notFound(`${type} "${key}"`);
+  if (!found) throw ERR.NOT_FOUND({ what: `${type} "${key}"` });
   return found;
 }
 
@@ -83,33 +83,24 @@ export async function list<T>(q: Queryable, type: EntityType): Promise<Stored<T>
  */
 export function checkVersion(current: Stored<unknown>, expected: number | undefined): void {
   if (expected === undefined) {
-    throw new HttpError(
-      428,
-      'precondition_required',
-      `updating ${current.key} needs the version you read: send If-Match: "${current.version}" (or a "version" field)`,
-    );
+    throw ERR.PRECONDITION_REQUIRED({ key: current.key, version: current.version });
   }
   if (expected !== current.version) {
-    throw conflict(
-      'version_conflict',
-      `${current.key} was changed concurrently: you sent version ${expected}, the current version is ${current.version}; re-read and retry`,
+    throw ERR.VERSION_CONFLICT(
+      { key: current.key, sent: expected, current: current.version },
       { currentVersion: current.version },
     );
   }
 }
 
-/** The expected version from `If-Match: "3"` (or W/"3"), else from the body's `version`. */
-export function expectedVersion(
-  ifMatch: string | string[] | undefined,
-  bodyVersion?: number,
-): number | undefined {
-  const header = Array.isArray(ifMatch) ? ifMatch[0] : ifMatch;
-  if (header !== undefined) {
-    const m = /^(?:W\/)?"?(\d+)"?$/.exec(header.trim());
-    if (!m) throw new HttpError(400, 'validation_failed', 'If-Match must be an entity version such as "3"');
-    return Number(m[1]);
-  }
-  return bodyVersion;
+/** The subset of `keys` present in the entity type's table. */
+export async function existingKeys(q: Queryable, type: EntityType, keys: string[]): Promise<Set<string>> {
+  if (keys.length === 0) return new Set();
+  const { rows } = await q.query<{ key: string }>(
+    `SELECT key FROM ${TABLES[type]} WHERE key = ANY($1::text[])`,
+    [keys],
+  );
+  return new Set(rows.map((r) => r.key));
 }
 
 export interface ChangeMeta {
@@ -135,7 +126,7 @@ export async function insert<T extends object>(
     ));
   } catch (err) {
     if ((err as { code?: string }).code === '23505') {
-      throw conflict('already_exists', `${type} "${key}" already exists`);
+      throw ERR.ALREADY_EXISTS({ what: `${type} "${key}"` });
     }
     throw err;
   }

@@ -1,6 +1,6 @@
 // The experiment brief: one Markdown page for reviewers and stakeholders. Pure.
 
-import type { AuditEntry } from '../audit/routes';
+import type { AuditEntry } from '../audit/store';
 import type { Experiment } from './model';
 
 const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');

@@ -5,11 +5,10 @@
 //     ↑________|___________|                                          ↑
 //   draft ────────────────────────────────────────────────────────────┘ (abandon)
 
-import type { ExperimentStatus } from '../core/schemas';
-import { deepEqual } from '../core/json-diff';
 import type { Flag } from '@xp-platform/evaluation';
-import type { DefinitionField, Experiment } from './model';
+import { deepEqual } from '../core/json-diff';
 import { valueMatchesType } from '../flags/rules';
+import type { DefinitionField, Experiment, ExperimentStatus } from './model';
 
 export const TRANSITIONS: Record<ExperimentStatus, readonly ExperimentStatus[]> = {
   draft: ['in_review', 'archived'],

@@ -1,40 +1,40 @@
-import type { FastifyInstance } from 'fastify';
+// Experiment routes: list, create, read, edit, lifecycle transitions, new phases, the log and
+// the brief.
+import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import type { AppDeps } from '../app';
+import { queryAudit } from '../audit/store';
+import { loadOrThrow, present } from '../core/entity-store';
+import { keyParams } from '../core/schemas';
+import type { FeatureDeps } from '../http/feature';
+import { versionOf, withEtag } from '../http/request';
+import { authorize, principalOf } from '../tokens/auth';
+import { renderBrief } from './brief';
 import {
   EXPERIMENT_STATUSES,
   experimentBodySchema,
   experimentPatchSchema,
-  keyParams,
   newPhaseSchema,
   transitionSchema,
+  type Experiment,
   type ExperimentBody,
-} from '../core/schemas';
-import { authorize, principalOf } from '../tokens/auth';
-import { renderBrief } from './brief';
-import { withTransaction } from '../core/db';
-import { newExperiment, type Experiment, type ExperimentVariant } from './model';
+  type ExperimentVariant,
+} from './model';
 import {
-  editExperiment,
-  experimentReferenceProblems,
-  startPhase,
-  transitionExperiment,
-  transitionsFor,
+  createExperiment,
+  experimentFor,
+  listExperiments,
+  newPhase,
+  patchExperiment,
+  transition,
   type TransitionRequest,
 } from './service';
-import { checkVersion, insert, list, loadOrThrow, present } from '../core/entity-store';
-import type { ResultsSummary } from '../../common/results-summary';
-import { experimentHealth } from '../results/health';
-import { queryAudit } from '../audit/routes';
-import { failIfProblems, meta, versionOf, withEtag } from '../http/request';
 
 const tags = ['experiments'];
 
-export function experimentRoutes(app: FastifyInstance, deps: AppDeps): void {
-  const { pool } = deps;
+export const experimentsPlugin: FastifyPluginAsync<FeatureDeps> = async (app, deps) => {
+  const { pool, environments } = deps;
   const read = authorize(deps.tokens, 'read');
   const write = authorize(deps.tokens, 'write');
-  const environments = deps.config.REGISTRY_ENVIRONMENTS;
 
   app.get(
     '/v1/experiments',
@@ -49,18 +49,7 @@ export function experimentRoutes(app: FastifyInstance, deps: AppDeps): void {
     },
     async (request) => {
       const { status } = request.query as { status?: string };
-      const [all, summaries] = await Promise.all([
-        list<Experiment>(pool, 'experiment'),
-        pool.query<{ experiment_key: string; summary: ResultsSummary }>(
-          'SELECT experiment_key, summary FROM experiment_result_summaries',
-        ),
-      ]);
-      const latest = new Map(summaries.rows.map((r) => [r.experiment_key, r.summary]));
-      return {
-        experiments: all
-          .filter((e) => !status || e.doc.status === status)
-          .map((e) => ({ ...present(e), health: experimentHealth(latest.get(e.key) ?? null) })),
-      };
+      return { experiments: await listExperiments(pool, status) };
     },
   );
 
@@ -72,11 +61,7 @@ export function experimentRoutes(app: FastifyInstance, deps: AppDeps): void {
     },
     async (request, reply) => {
       const body = request.body as ExperimentBody;
-      const stored = await withTransaction(pool, async (client) => {
-        failIfProblems('experiment', await experimentReferenceProblems(client, body, environments));
-        const created = newExperiment(body, principalOf(request).identity);
-        return insert(client, 'experiment', body.key, created, meta(request, 'created'));
-      });
+      const stored = await createExperiment(pool, body, environments, principalOf(request).identity);
       return withEtag(reply, stored).code(201).send(present(stored));
     },
   );
@@ -93,12 +78,8 @@ export function experimentRoutes(app: FastifyInstance, deps: AppDeps): void {
       },
     },
     async (request, reply) => {
-      const stored = await loadOrThrow<Experiment>(
-        pool,
-        'experiment',
-        (request.params as { key: string }).key,
-      );
-      const allowedTransitions = await transitionsFor(pool, stored.doc, principalOf(request));
+      const { key } = request.params as { key: string };
+      const { stored, allowedTransitions } = await experimentFor(pool, key, principalOf(request));
       return withEtag(reply, stored).send({ ...present(stored), allowedTransitions });
     },
   );
@@ -118,13 +99,14 @@ export function experimentRoutes(app: FastifyInstance, deps: AppDeps): void {
       const { key } = request.params as { key: string };
       const { version: _v, ...patch } = request.body as Partial<ExperimentBody> & { version?: number };
       const expected = versionOf(request);
-      const stored = await withTransaction(pool, async (client) => {
-        const current = await loadOrThrow<Experiment>(client, 'experiment', key, { lock: true });
-        checkVersion(current, expected);
-        const merged = { ...current.doc, ...patch };
-        failIfProblems('experiment', await experimentReferenceProblems(client, merged, environments));
-        return editExperiment(client, current, patch, principalOf(request).identity);
-      });
+      const stored = await patchExperiment(
+        pool,
+        key,
+        patch,
+        expected,
+        environments,
+        principalOf(request).identity,
+      );
       return withEtag(reply, stored).send(present(stored));
     },
   );
@@ -143,13 +125,7 @@ export function experimentRoutes(app: FastifyInstance, deps: AppDeps): void {
     async (request, reply) => {
       const { key } = request.params as { key: string };
       const body = request.body as TransitionRequest & { version?: number };
-      const expected = versionOf(request);
-      const stored = await withTransaction(pool, async (client) => {
-        const current = await loadOrThrow<Experiment>(client, 'experiment', key, { lock: true });
-        // Optional here: a transition is checked against the current state anyway.
-        if (expected !== undefined) checkVersion(current, expected);
-        return transitionExperiment(client, current, body, principalOf(request));
-      });
+      const stored = await transition(pool, key, body, versionOf(request), principalOf(request));
       return withEtag(reply, stored).send(present(stored));
     },
   );
@@ -172,12 +148,7 @@ export function experimentRoutes(app: FastifyInstance, deps: AppDeps): void {
         variants?: ExperimentVariant[];
         trafficCoverage?: number;
       };
-      const expected = versionOf(request);
-      const stored = await withTransaction(pool, async (client) => {
-        const current = await loadOrThrow<Experiment>(client, 'experiment', key, { lock: true });
-        if (expected !== undefined) checkVersion(current, expected);
-        return startPhase(client, current, body, principalOf(request));
-      });
+      const stored = await newPhase(pool, key, body, versionOf(request), principalOf(request));
       return withEtag(reply, stored).code(201).send(present(stored));
     },
   );
@@ -205,4 +176,4 @@ export function experimentRoutes(app: FastifyInstance, deps: AppDeps): void {
       return reply.type('text/markdown; charset=utf-8').send(renderBrief(stored.doc, history));
     },
   );
-}
+};

@@ -1,23 +1,27 @@
-// Experiment writes that touch more than one entity (the experiment and its flag's managed
-// split rule) or need governance checks. Used by the HTTP routes and the YAML import.
+// What can happen to an experiment: creation, definition edits (the lifecycle freezes some
+// fields), lifecycle transitions and new phases. Writes that touch the experiment's flag (its
+// managed split rule) change both in one transaction. Used by the HTTP routes, the YAML import
+// and idea promotion.
 
-import type { Principal } from '../tokens/auth';
-import { experimentBodySchema, type ExperimentBody, type ExperimentStatus } from '../core/schemas';
-import { deepEqual } from '../core/json-diff';
-import { LOCKS, type PoolClient } from '../core/db';
-import { conflict, type FieldProblem } from '../core/errors';
 import type { Flag, Rule } from '@xp-platform/evaluation';
+import { LOCKS, withTransaction, type Pool, type PoolClient } from '../core/db';
 import {
-  DEFINITION_FIELDS,
-  currentPhase,
-  definitionOf,
-  managedRuleId,
-  splitRuleFor,
-  type DefinitionField,
-  type Experiment,
-  type ExperimentVariant,
-} from './model';
-import { conditionProblems } from '../flags/rules';
+  checkVersion,
+  existingKeys,
+  insert,
+  list,
+  load,
+  loadOrThrow,
+  present,
+  update,
+  type Queryable,
+  type Stored,
+} from '../core/entity-store';
+import { conditionProblems } from '../core/conditions';
+import { ERR, failIfProblems, type FieldProblem } from '../core/errors';
+import { deepEqual } from '../core/json-diff';
+import type { Principal } from '../tokens/model';
+import { identityExists } from '../tokens/store';
 import {
   COSMETIC_FIELDS,
   allowedTransitions,
@@ -25,8 +29,23 @@ import {
   unmetGuards,
   type AllowedTransition,
 } from './lifecycle';
-import { existingKeys } from '../http/request';
-import { load, update, type Queryable, type Stored } from '../core/entity-store';
+import {
+  DEFINITION_FIELDS,
+  currentPhase,
+  definitionOf,
+  experimentBodySchema,
+  managedRuleId,
+  newExperiment,
+  splitRuleFor,
+  type DefinitionField,
+  type Experiment,
+  type ExperimentBody,
+  type ExperimentStatus,
+  type ExperimentVariant,
+} from './model';
+import { runningExperiments } from './store';
+import { experimentHealth } from '../results/health';
+import { latestSummaries } from '../results/store';
 
 /** Problems with an experiment definition that are about references and configuration. */
 export async function experimentReferenceProblems(
@@ -36,10 +55,7 @@ export async function experimentReferenceProblems(
 ): Promise<FieldProblem[]> {
   const problems: FieldProblem[] = [];
   // Owners are identities, so approval guards can tell them apart from the approver.
-  const { rowCount } = await client.query('SELECT 1 FROM api_tokens WHERE identity = $1 LIMIT 1', [
-    body.owner,
-  ]);
-  if (!rowCount) {
+  if (!(await identityExists(client, body.owner))) {
     problems.push({
       path: 'owner',
       message: `unknown identity "${body.owner}": an owner is a person or service that holds a token`,
@@ -54,7 +70,7 @@ export async function experimentReferenceProblems(
   body.targeting.conditions.forEach((c, i) =>
     problems.push(...conditionProblems(c, `targeting.conditions.${i}`)),
   );
-  const known = await existingKeys(client, 'segments', body.targeting.segments);
+  const known = await existingKeys(client, 'segment', body.targeting.segments);
   body.targeting.segments.forEach((s, i) => {
     if (!known.has(s)) problems.push({ path: `targeting.segments.${i}`, message: `unknown segment "${s}"` });
   });
@@ -80,7 +96,7 @@ export async function editExperiment(
   if (fields.some((f) => !COSMETIC_FIELDS.includes(f))) next.designChangedBy = actor;
   const refused = editProblems(current.doc, fields);
   if (refused.length > 0) {
-    throw conflict('frozen', `cannot edit ${current.key}: ${refused.join('; ')}`, { unmet: refused });
+    throw ERR.FROZEN({ key: current.key, reasons: refused.join('; ') }, { unmet: refused });
   }
   return update(client, 'experiment', current, next, { actor, action: 'updated' });
 }
@@ -95,10 +111,7 @@ export async function transitionsFor(
   principal: Principal,
 ): Promise<AllowedTransition[]> {
   const flag = exp.flagKey ? await load<Flag>(client, 'flag', exp.flagKey) : null;
-  const { rows: running } = await client.query<{ doc: Experiment }>(
-    `SELECT doc FROM experiments WHERE status = 'running' AND key <> $1`,
-    [exp.key],
-  );
+  const running = await runningExperiments(client, exp.key);
   const mayWrite = principal.role === 'editor' || principal.role === 'admin';
   return allowedTransitions(
     exp,
@@ -106,7 +119,7 @@ export async function transitionsFor(
       actor: principal.identity,
       actorKind: principal.kind,
       flag: flag?.doc ?? null,
-      running: running.map((r) => ({ key: r.doc.key, layer: r.doc.layer })),
+      running,
       now: new Date(),
     },
     mayWrite ? undefined : `your role (${principal.role}) may not move experiments: editors and admins do`,
@@ -131,28 +144,20 @@ export async function transitionExperiment(
   if (req.to === 'running')
     await client.query('SELECT pg_advisory_xact_lock($1, $2)', [...LOCKS.experimentStart]);
   const flag = exp.flagKey ? await load<Flag>(client, 'flag', exp.flagKey, { lock: true }) : null;
-  const { rows: running } = await client.query<{ doc: Experiment }>(
-    `SELECT doc FROM experiments WHERE status = 'running' AND key <> $1`,
-    [exp.key],
-  );
+  const running = await runningExperiments(client, exp.key);
   const unmet = unmetGuards(exp, req.to, {
     actor: principal.identity,
     actorKind: principal.kind,
     flag: flag?.doc ?? null,
-    running: running.map((r) => ({ key: r.doc.key, layer: r.doc.layer })),
+    running,
     decision: req.decision,
     summary: req.summary,
     now: new Date(),
   });
   if (unmet.length > 0) {
-    throw conflict(
-      'guards_unmet',
-      `cannot move ${exp.key} from ${exp.status} to ${req.to}: ${unmet.join('; ')}`,
-      {
-        from: exp.status,
-        to: req.to,
-        unmet,
-      },
+    throw ERR.GUARDS_UNMET(
+      { key: exp.key, from: exp.status, to: req.to, unmet: unmet.join('; ') },
+      { from: exp.status, to: req.to, unmet },
     );
   }
   const now = new Date().toISOString();
@@ -208,9 +213,10 @@ export async function startPhase(
 ): Promise<Stored<Experiment>> {
   const exp = current.doc;
   if (exp.status !== 'running') {
-    throw conflict('guards_unmet', `a new phase needs a running experiment (${exp.key} is ${exp.status})`, {
-      unmet: [`status is ${exp.status}, not running`],
-    });
+    throw ERR.PHASE_NOT_RUNNING(
+      { key: exp.key, status: exp.status },
+      { unmet: [`status is ${exp.status}, not running`] },
+    );
   }
   const flag = await load<Flag>(client, 'flag', exp.flagKey!, { lock: true });
   const now = new Date().toISOString();
@@ -229,7 +235,7 @@ export async function startPhase(
     now: new Date(),
   }).filter((u) => !u.startsWith('endAt'));
   if (unmet.length > 0) {
-    throw conflict('guards_unmet', `cannot start a new phase of ${exp.key}: ${unmet.join('; ')}`, { unmet });
+    throw ERR.PHASE_GUARDS_UNMET({ key: exp.key, unmet: unmet.join('; ') }, { unmet });
   }
   next.phases = [
     ...endCurrentPhase(exp, now),
@@ -277,4 +283,78 @@ async function syncFlagRule(
   };
   if (deepEqual(next, flag.doc)) return;
   await update(client, 'flag', flag, next, { actor, action: `experiment:${exp.key}:${what}` });
+}
+
+export async function createExperiment(
+  pool: Pool,
+  body: ExperimentBody,
+  environments: readonly string[],
+  actor: string,
+): Promise<Stored<Experiment>> {
+  return withTransaction(pool, async (client) => {
+    failIfProblems('experiment', await experimentReferenceProblems(client, body, environments));
+    return insert(client, 'experiment', body.key, newExperiment(body, actor), { actor, action: 'created' });
+  });
+}
+
+/** PATCH: the definition fields sent change, if the references hold and the lifecycle allows. */
+export async function patchExperiment(
+  pool: Pool,
+  key: string,
+  patch: Partial<ExperimentBody>,
+  expected: number | undefined,
+  environments: readonly string[],
+  actor: string,
+): Promise<Stored<Experiment>> {
+  return withTransaction(pool, async (client) => {
+    const current = await loadOrThrow<Experiment>(client, 'experiment', key, { lock: true });
+    checkVersion(current, expected);
+    const merged = { ...current.doc, ...patch };
+    failIfProblems('experiment', await experimentReferenceProblems(client, merged, environments));
+    return editExperiment(client, current, patch, actor);
+  });
+}
+
+/** A transition; the version is optional (a transition is checked against the current state anyway). */
+export async function transition(
+  pool: Pool,
+  key: string,
+  req: TransitionRequest,
+  expected: number | undefined,
+  principal: Principal,
+): Promise<Stored<Experiment>> {
+  return withTransaction(pool, async (client) => {
+    const current = await loadOrThrow<Experiment>(client, 'experiment', key, { lock: true });
+    if (expected !== undefined) checkVersion(current, expected);
+    return transitionExperiment(client, current, req, principal);
+  });
+}
+
+export async function newPhase(
+  pool: Pool,
+  key: string,
+  req: { reason: string; variants?: ExperimentVariant[]; trafficCoverage?: number },
+  expected: number | undefined,
+  principal: Principal,
+): Promise<Stored<Experiment>> {
+  return withTransaction(pool, async (client) => {
+    const current = await loadOrThrow<Experiment>(client, 'experiment', key, { lock: true });
+    if (expected !== undefined) checkVersion(current, expected);
+    return startPhase(client, current, req, principal);
+  });
+}
+
+/** The experiments (of one status, if given), each with its health from the latest results summary. */
+export async function listExperiments(pool: Pool, status?: string) {
+  const [all, latest] = await Promise.all([list<Experiment>(pool, 'experiment'), latestSummaries(pool)]);
+  return all
+    .filter((e) => !status || e.doc.status === status)
+    .map((e) => ({ ...present(e), health: experimentHealth(latest.get(e.key) ?? null) }));
+}
+
+/** An experiment with allowedTransitions: each next status and the guards the caller does not meet now. */
+export async function experimentFor(pool: Pool, key: string, principal: Principal) {
+  const stored = await loadOrThrow<Experiment>(pool, 'experiment', key);
+  const allowedTransitions = await transitionsFor(pool, stored.doc, principal);
+  return { stored, allowedTransitions };
 }

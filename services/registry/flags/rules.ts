@@ -1,15 +1,10 @@
 // Flag semantics beyond the request shape: values of the flag's type, known environments,
 // segments and prerequisites, usable regexes. Pure; the caller supplies what exists.
 
-import type { FlagBody } from '../core/schemas';
+import { conditionProblems } from '../core/conditions';
 import type { FieldProblem } from '../core/errors';
-import {
-  isUsableRegex,
-  type Flag,
-  type FlagEnvironment,
-  type FlagValue,
-  type FlagValueType,
-} from '@xp-platform/evaluation';
+import type { FlagBody } from './model';
+import { type Flag, type FlagEnvironment, type FlagValue, type FlagValueType } from '@xp-platform/evaluation';
 
 export interface FlagContext {
   environments: readonly string[];
@@ -111,23 +106,4 @@ export function validateFlag(flag: Flag, ctx: FlagContext): FieldProblem[] {
     }
   }
   return problems;
-}
-
-export function conditionProblems(cond: { operator: string; value?: unknown }, path: string): FieldProblem[] {
-  const { operator, value } = cond;
-  if (operator === 'exists' || operator === 'not_exists') return [];
-  if (value === undefined) return [{ path: `${path}.value`, message: `required for operator ${operator}` }];
-  if ((operator === 'in' || operator === 'not_in') && !Array.isArray(value)) {
-    return [{ path: `${path}.value`, message: `must be a list for operator ${operator}` }];
-  }
-  if (operator === 'regex' && (typeof value !== 'string' || !isUsableRegex(value))) {
-    return [
-      {
-        path: `${path}.value`,
-        message:
-          'must be a regular expression in RE2 syntax (no backreferences or lookaround, so it matches in linear time) of at most 256 characters',
-      },
-    ];
-  }
-  return [];
 }

@@ -1,50 +1,36 @@
+// What route handlers read from a request and write on a reply, shared by the feature plugins.
+
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
-import { principalOf } from '../tokens/auth';
-import type { PoolClient } from '../core/db';
-import { badRequest, type FieldProblem } from '../core/errors';
-import { expectedVersion, type ChangeMeta, type Stored } from '../core/entity-store';
+import type { Stored } from '../core/entity-store';
+import { ERR, failIfProblems } from '../core/errors';
 
 /** The ETag of an entity is its version; If-Match sends it back on writes. */
 export function withEtag<T extends object>(reply: FastifyReply, stored: Stored<T>): FastifyReply {
   return reply.header('etag', `"${stored.version}"`);
 }
 
-export function meta(request: FastifyRequest, action: string): ChangeMeta {
-  return { actor: principalOf(request).identity, action };
-}
-
+/** The version the caller read: If-Match, else the body's `version`. */
 export function versionOf(request: FastifyRequest): number | undefined {
   const body = request.body as { version?: number } | undefined;
   return expectedVersion(request.headers['if-match'], body?.version);
 }
 
-export function failIfProblems(what: string, problems: FieldProblem[]): void {
-  if (problems.length > 0) {
-    throw badRequest(
-      `invalid ${what}: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
-      problems,
-    );
+/** The expected version from `If-Match: "3"` (or W/"3"), else from the body's `version`. */
+export function expectedVersion(
+  ifMatch: string | string[] | undefined,
+  bodyVersion?: number,
+): number | undefined {
+  const header = Array.isArray(ifMatch) ? ifMatch[0] : ifMatch;
+  if (header !== undefined) {
+    const m = /^(?:W\/)?"?(\d+)"?$/.exec(header.trim());
+    if (!m) throw ERR.INVALID_IF_MATCH();
+    return Number(m[1]);
   }
+  return bodyVersion;
 }
 
-/** The subset of `keys` present in `table` (a fixed identifier, never user input). */
-export async function existingKeys(
-  client: Pick<PoolClient, 'query'>,
-  table: 'flags' | 'segments' | 'experiments',
-  keys: string[],
-): Promise<Set<string>> {
-  if (keys.length === 0) return new Set();
-  const { rows } = await client.query<{ key: string }>(
-    `SELECT key FROM ${table} WHERE key = ANY($1::text[])`,
-    [keys],
-  );
-  return new Set(rows.map((r) => r.key));
+/** A PUT replaces the entity at its URL: the body's key must be the URL's. */
+export function bodyKeyMatches(what: string, urlKey: string, bodyKey: string): void {
+  if (bodyKey !== urlKey)
+    failIfProblems(what, [{ path: 'key', message: `must equal the URL's key "${urlKey}"` }]);
 }
-
-export const errorBody = z.object({
-  error: z.string(),
-  message: z.string(),
-  details: z.unknown().optional(),
-});
-export const ifMatchHeader = z.object({ 'if-match': z.string().optional() });

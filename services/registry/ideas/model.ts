@@ -1,12 +1,11 @@
 // Ideas: what a backlog entry holds, as written by clients (zod, also the OpenAPI schemas) and
 // as stored (plus the state the server manages: status, the experiment it became, who made it).
 import { z } from 'zod';
-import { entityKey } from '../core/schemas';
 import type { Stored } from '../core/entity-store';
+import { entityKey, identityName } from '../core/schemas';
 import { iceScore, type Weights } from './scoring';
 
 const rating = z.number().int().min(1).max(10);
-const identityName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}$/, 'letters, digits, _ . @ - only');
 
 export const linkSchema = z.strictObject({
   // http(s) only: the console renders links, and javascript: URLs must never reach it.

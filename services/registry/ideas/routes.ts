@@ -1,12 +1,14 @@
 // The ideas backlog's HTTP routes, as a Fastify plugin: list (scored, sorted), create, read,
 // edit and delete with optimistic concurrency, promote to a draft experiment, and the idea's log.
 import type { FastifyPluginAsync } from 'fastify';
+import { queryAudit } from '../audit/store';
+import { withTransaction } from '../core/db';
+import { checkVersion, present } from '../core/entity-store';
 import { keyParams } from '../core/schemas';
-import { authorize, principalOf, type TokenStore } from '../tokens/auth';
-import { withTransaction, type Pool } from '../core/db';
 import type { Experiment } from '../experiments/model';
-import { queryAudit } from '../audit/routes';
-import { checkVersion, expectedVersion, present } from '../core/entity-store';
+import type { FeatureDeps } from '../http/feature';
+import { expectedVersion } from '../http/request';
+import { authorize, principalOf } from '../tokens/auth';
 import {
   ideaBodySchema,
   ideaPatchSchema,
@@ -24,16 +26,13 @@ import { createIdea, editIdea, promoteIdea } from './service';
 import { deleteIdea, listIdeas, loadIdea } from './store';
 import type { IdeasSettings } from './settings';
 
-export interface IdeasDeps {
-  pool: Pool;
-  tokens: TokenStore;
-  environments: readonly string[];
+export interface IdeasDeps extends FeatureDeps {
   settings: IdeasSettings;
 }
 
 const tags = ['ideas'];
 
-export const ideasRoutes: FastifyPluginAsync<IdeasDeps> = async (app, deps) => {
+export const ideasPlugin: FastifyPluginAsync<IdeasDeps> = async (app, deps) => {
   const { pool } = deps;
   const weights = deps.settings.REGISTRY_IDEA_WEIGHTS;
   const read = authorize(deps.tokens, 'read');

@@ -1,26 +1,23 @@
 // What can happen to an idea: creation, edits, and promotion into a draft experiment (the idea
 // and the new experiment change in one transaction, each with its audit entry).
 import type { PoolClient } from 'pg';
-import { experimentBodySchema } from '../core/schemas';
-import type { Principal } from '../tokens/auth';
-import { badRequest, conflict, type FieldProblem } from '../core/errors';
-import { newExperiment, type Experiment } from '../experiments/model';
-import { experimentReferenceProblems } from '../experiments/service';
 import { insert, type Stored } from '../core/entity-store';
+import { ERR, failIfProblems, problemList, type FieldProblem } from '../core/errors';
+import { experimentBodySchema, newExperiment, type Experiment } from '../experiments/model';
+import { experimentReferenceProblems } from '../experiments/service';
+import type { Principal } from '../tokens/model';
+import { identityExists } from '../tokens/store';
 import type { Idea, IdeaBody, IdeaPatch, PromoteRequest } from './model';
 import { iceScore, type Weights } from './scoring';
 import { insertIdea, updateIdea } from './store';
 
 function fail(problems: FieldProblem[]): void {
-  if (problems.length > 0) {
-    throw badRequest(`invalid idea: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, problems);
-  }
+  failIfProblems('idea', problems);
 }
 
 /** Owners are identities that hold a token, as for experiments (promotion hands it over). */
 async function ownerProblems(client: PoolClient, owner: string): Promise<FieldProblem[]> {
-  const { rowCount } = await client.query('SELECT 1 FROM api_tokens WHERE identity = $1 LIMIT 1', [owner]);
-  return rowCount
+  return (await identityExists(client, owner))
     ? []
     : [
         {
@@ -52,10 +49,7 @@ export async function editIdea(
   who: Principal,
 ): Promise<Stored<Idea>> {
   if (current.doc.status === 'promoted') {
-    throw conflict(
-      'idea_promoted',
-      `idea "${current.key}" was promoted to experiment "${current.doc.experimentKey}"; edit the experiment instead`,
-    );
+    throw ERR.IDEA_PROMOTED({ key: current.key, experiment: String(current.doc.experimentKey) });
   }
   if (patch.owner !== undefined) fail(await ownerProblems(client, patch.owner));
   const action =
@@ -77,12 +71,9 @@ export async function promoteIdea(
 ): Promise<{ idea: Stored<Idea>; experiment: Stored<Experiment> }> {
   const idea = current.doc;
   if (idea.status !== 'open') {
-    throw conflict(
-      idea.status === 'promoted' ? 'already_promoted' : 'idea_discarded',
-      idea.status === 'promoted'
-        ? `idea "${idea.key}" was already promoted to experiment "${idea.experimentKey}"`
-        : `idea "${idea.key}" is discarded; reopen it (PATCH status "open") before promoting it`,
-    );
+    throw idea.status === 'promoted'
+      ? ERR.IDEA_ALREADY_PROMOTED({ key: idea.key, experiment: String(idea.experimentKey) })
+      : ERR.IDEA_DISCARDED({ key: idea.key });
   }
   const links = idea.links.map((l) => `- ${l.label ? `${l.label}: ` : ''}${l.url}`);
   const body = experimentBodySchema.parse({
@@ -101,10 +92,7 @@ export async function promoteIdea(
   });
   const problems = await experimentReferenceProblems(client, body, environments);
   if (problems.length > 0) {
-    throw badRequest(
-      `cannot create the experiment: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
-      problems,
-    );
+    throw ERR.PROMOTION_INVALID({ problems: problemList(problems) }, problems);
   }
   const experiment = await insert(client, 'experiment', body.key, newExperiment(body, who.identity), {
     actor: who.identity,

@@ -3,12 +3,10 @@
 // flags, segments and experiments. Ideas have no outbox row: the registry-changes topic's schema
 // carries flags and experiments only.
 import type { PoolClient } from 'pg';
+import type { ChangeMeta, Queryable, Stored } from '../core/entity-store';
+import { ERR } from '../core/errors';
 import { diff } from '../core/json-diff';
-import { conflict, notFound } from '../core/errors';
-import type { ChangeMeta, Stored } from '../core/entity-store';
 import type { Idea } from './model';
-
-type Queryable = Pick<PoolClient, 'query'>;
 
 interface Row {
   key: string;
@@ -35,7 +33,7 @@ export async function loadIdea(
     `SELECT ${COLUMNS} FROM ideas WHERE key = $1${opts.lock ? ' FOR UPDATE' : ''}`,
     [key],
   );
-  if (!rows[0]) throw notFound(`idea "${key}"`);
+  if (!rows[0]) throw ERR.NOT_FOUND({ what: `idea "${key}"` });
   return toStored(rows[0]);
 }
 
@@ -54,8 +52,7 @@ export async function insertIdea(client: PoolClient, doc: Idea, meta: ChangeMeta
       [doc.key, doc, doc.status],
     ));
   } catch (err) {
-    if ((err as { code?: string }).code === '23505')
-      throw conflict('already_exists', `idea "${doc.key}" already exists`);
+    if ((err as { code?: string }).code === '23505') throw ERR.ALREADY_EXISTS({ what: `idea "${doc.key}"` });
     throw err;
   }
   const stored = toStored(rows[0]!);

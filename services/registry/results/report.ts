@@ -3,7 +3,7 @@
 // One document model, rendered as JSON or Markdown (and HTML from the Markdown). Pure.
 import type { ResultsSummary } from '../../common/results-summary';
 import type { Experiment } from '../experiments/model';
-import type { AuditEntry } from '../audit/routes';
+import type { AuditEntry } from '../audit/store';
 import { renderBrief } from '../experiments/brief';
 
 export interface ReportDocument {

@@ -1,20 +1,30 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+// SDK routes: the payload (ETag, 304), the server-sent event stream of payloads and changes,
+// and server-side evaluation. SDK tokens may call these only.
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
-import type { AppDeps } from '../app';
+import type { ChangeHub, ChangeNotice } from '../changes/hub';
+import type { FeatureDeps } from '../http/feature';
 import { authorize } from '../tokens/auth';
-import { HttpError } from '../core/errors';
-import { evaluate, type EvaluationContext, type Flag } from '@xp-platform/evaluation';
-import type { ExposureInput } from './exposures';
-import type { ChangeNotice } from './payload';
+import { evaluateForContext, type EvaluateRequest } from './evaluate';
+import type { ExposureLogger } from './exposures';
+import type { PayloadCache } from './payload';
 
 const tags = ['sdk'];
 /** Coalesces bursts of changes (an import of 50 flags) into one payload per stream. */
 const PUSH_DELAY_MS = 25;
 
-export function sdkRoutes(app: FastifyInstance, deps: AppDeps): void {
+export interface SdkDeps extends Omit<FeatureDeps, 'pool'> {
+  payloads: PayloadCache;
+  hub: ChangeHub;
+  exposures: ExposureLogger;
+  /** REGISTRY_SSE_HEARTBEAT_MS: keep-alive comments on idle streams. */
+  heartbeatMs: number;
+}
+
+export const sdkPlugin: FastifyPluginAsync<SdkDeps> = async (app, deps) => {
   const sdk = authorize(deps.tokens, 'sdk');
-  const environments = deps.config.REGISTRY_ENVIRONMENTS;
+  const { environments } = deps;
   const envQuery = z.object({
     environment: z.string().refine((e) => environments.includes(e), {
       message: `must be one of: ${environments.join(', ')}`,
@@ -108,10 +118,7 @@ export function sdkRoutes(app: FastifyInstance, deps: AppDeps): void {
       };
       deps.hub.on('change', onChange);
       // Comments keep proxies from closing an idle stream.
-      const heartbeat = setInterval(
-        () => res.write(': keep-alive\n\n'),
-        deps.config.REGISTRY_SSE_HEARTBEAT_MS,
-      );
+      const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), deps.heartbeatMs);
       res.on('close', () => {
         clearInterval(heartbeat);
         clearTimeout(timer);
@@ -138,52 +145,6 @@ export function sdkRoutes(app: FastifyInstance, deps: AppDeps): void {
         }),
       },
     },
-    async (request) => {
-      const body = request.body as { environment: string; context: EvaluationContext; flags?: string[] };
-      if (!environments.includes(body.environment)) {
-        throw new HttpError(
-          400,
-          'validation_failed',
-          `environment: must be one of ${environments.join(', ')}`,
-          [{ path: 'environment', message: `must be one of: ${environments.join(', ')}` }],
-        );
-      }
-      const { payload } = await deps.payloads.get(body.environment);
-      const options = { environment: body.environment, segments: payload.segments, flags: payload.flags };
-      const keys = body.flags ?? Object.keys(payload.flags);
-      const results: Record<string, unknown> = {};
-      const exposures: ExposureInput[] = [];
-      for (const key of keys) {
-        const flag = payload.flags[key];
-        if (!flag) {
-          results[key] = { value: null, reason: 'ERROR', errorCode: 'FLAG_NOT_FOUND' };
-          continue;
-        }
-        const r = evaluate(flag, body.context, options);
-        results[key] = r;
-        if (r.experiment) {
-          const unitId = unitFor(flag, body.environment, r.ruleId, body.context);
-          if (unitId !== undefined) {
-            exposures.push({
-              unitId,
-              experimentKey: r.experiment.key,
-              variationId: r.experiment.variationId,
-              phase: r.experiment.phase,
-              attributes: body.context,
-            });
-          }
-        }
-      }
-      const logged = exposures.length > 0 ? await deps.exposures.log(exposures) : 0;
-      return { environment: body.environment, results, exposuresLogged: logged };
-    },
+    async (request) => evaluateForContext(deps, request.body as EvaluateRequest),
   );
-}
-
-/** The unit the split hashed (its hashAttribute's value), for the exposure's key. */
-function unitFor(flag: Flag, environment: string, ruleId: string | undefined, ctx: EvaluationContext) {
-  const rule = flag.environments[environment]?.rules.find((r) => r.id === ruleId);
-  const attr = rule?.split?.hashAttribute;
-  const v = attr === undefined ? undefined : ctx[attr];
-  return typeof v === 'string' || typeof v === 'number' ? String(v) : undefined;
-}
+};

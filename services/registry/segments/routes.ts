@@ -1,24 +1,17 @@
-import type { FastifyInstance } from 'fastify';
+// Segment routes: list, create, read, replace, delete.
+import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import type { AppDeps } from '../app';
-import { keyParams, segmentBodySchema, type SegmentBody } from '../core/schemas';
-import { authorize } from '../tokens/auth';
-import { withTransaction } from '../core/db';
-import { conflict } from '../core/errors';
-import { conditionProblems } from '../flags/rules';
-import { checkVersion, insert, list, loadOrThrow, present, remove, update } from '../core/entity-store';
-import { failIfProblems, meta, versionOf, withEtag } from '../http/request';
+import { list, loadOrThrow, present } from '../core/entity-store';
+import { keyParams } from '../core/schemas';
+import type { FeatureDeps } from '../http/feature';
+import { bodyKeyMatches, versionOf, withEtag } from '../http/request';
+import { authorize, principalOf } from '../tokens/auth';
+import { segmentBodySchema, type SegmentBody } from './model';
+import { checkSegment, createSegment, deleteSegment, replaceSegment } from './service';
 
 const tags = ['segments'];
 
-function check(segment: SegmentBody): void {
-  failIfProblems(
-    'segment',
-    segment.conditions.flatMap((c, i) => conditionProblems(c, `conditions.${i}`)),
-  );
-}
-
-export function segmentRoutes(app: FastifyInstance, deps: AppDeps): void {
+export const segmentsPlugin: FastifyPluginAsync<FeatureDeps> = async (app, deps) => {
   const { pool } = deps;
   const read = authorize(deps.tokens, 'read');
   const write = authorize(deps.tokens, 'write');
@@ -31,11 +24,7 @@ export function segmentRoutes(app: FastifyInstance, deps: AppDeps): void {
     '/v1/segments',
     { onRequest: write, schema: { tags, summary: 'Create a segment', body: segmentBodySchema } },
     async (request, reply) => {
-      const body = request.body as SegmentBody;
-      check(body);
-      const stored = await withTransaction(pool, (client) =>
-        insert(client, 'segment', body.key, body, meta(request, 'created')),
-      );
+      const stored = await createSegment(pool, request.body as SegmentBody, principalOf(request).identity);
       return withEtag(reply, stored).code(201).send(present(stored));
     },
   );
@@ -63,15 +52,10 @@ export function segmentRoutes(app: FastifyInstance, deps: AppDeps): void {
     async (request, reply) => {
       const { key } = request.params as { key: string };
       const { version: _v, ...body } = request.body as SegmentBody & { version?: number };
-      if (body.key !== key)
-        failIfProblems('segment', [{ path: 'key', message: `must equal the URL's key "${key}"` }]);
-      check(body);
+      bodyKeyMatches('segment', key, body.key);
+      checkSegment(body);
       const expected = versionOf(request);
-      const stored = await withTransaction(pool, async (client) => {
-        const current = await loadOrThrow<SegmentBody>(client, 'segment', key, { lock: true });
-        checkVersion(current, expected);
-        return update(client, 'segment', current, body, meta(request, 'updated'));
-      });
+      const stored = await replaceSegment(pool, key, body, expected, principalOf(request).identity);
       return withEtag(reply, stored).send(present(stored));
     },
   );
@@ -81,23 +65,8 @@ export function segmentRoutes(app: FastifyInstance, deps: AppDeps): void {
     { onRequest: write, schema: { tags, summary: 'Delete an unused segment', params: keyParams } },
     async (request, reply) => {
       const { key } = request.params as { key: string };
-      const expected = versionOf(request);
-      await withTransaction(pool, async (client) => {
-        const current = await loadOrThrow<SegmentBody>(client, 'segment', key, { lock: true });
-        checkVersion(current, expected);
-        const { rows } = await client.query<{ key: string }>(
-          `SELECT key FROM flags f WHERE EXISTS (
-             SELECT 1 FROM jsonb_each(f.doc->'environments') e, jsonb_array_elements(e.value->'rules') r
-             WHERE r->'segments' ? $1)
-           UNION SELECT key FROM experiments WHERE doc->'targeting'->'segments' ? $1 AND status <> 'archived'`,
-          [key],
-        );
-        if (rows.length > 0) {
-          throw conflict('in_use', `segment "${key}" is still used by ${rows.map((r) => r.key).join(', ')}`);
-        }
-        await remove(client, 'segment', current, meta(request, 'deleted'));
-      });
+      await deleteSegment(pool, key, versionOf(request), principalOf(request).identity);
       return reply.code(204).send();
     },
   );
-}
+};

@@ -1,5 +1,9 @@
 import type { Flag } from '@xp-platform/evaluation';
-import { newExperiment, type Experiment } from '../../../services/registry/experiments/model';
+import {
+  experimentBodySchema,
+  newExperiment,
+  type Experiment,
+} from '../../../services/registry/experiments/model';
 import {
   allowedTransitions,
   editProblems,
@@ -7,7 +11,6 @@ import {
   unmetGuards,
   type GuardContext,
 } from '../../../services/registry/experiments/lifecycle';
-import { experimentBodySchema } from '../../../services/registry/core/schemas';
 
 const flag: Flag = {
   key: 'button_color',
