@@ -1,7 +1,7 @@
 // The registry-changes topic read as a table: the enricher's minimal view of an experiment.
 //
 // Fields read from RegistryChange.snapshot (the registry's Experiment JSON, see
-// services/registry/experiment-model.ts):
+// services/registry/experiments/model.ts):
 //   key                          experiment key (exposures carry it as experimentKey)
 //   status                       lifecycle status; only used when `phases` is absent
 //   phases[] {number, startedAt, endedAt}

@@ -200,7 +200,7 @@ describe('registry CRUD, audit and security', () => {
     const [a, b] = await Promise.all([patch(true), patch(false)]);
     expect([a.status, b.status].sort()).toEqual([200, 409]);
     const loser = a.status === 409 ? a : b;
-    expect(loser.body).toMatchObject({ error: 'version_conflict' });
+    expect(loser.body).toMatchObject({ error: 'version_conflict', code: 'XP_REGISTRY_VERSION_CONFLICT' });
     expect(loser.body.message).toMatch(/current version is 2/);
 
     const unconditional = await editor('PATCH', '/v1/flags/race/environments/staging', { enabled: true });
