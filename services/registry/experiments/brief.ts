@@ -17,13 +17,14 @@ export function renderBrief(exp: Experiment, history: AuditEntry[]): string {
   push('## Purpose', '', exp.description.trim() || '_No description._', '');
   push('## Hypothesis', '', exp.hypothesis.trim() || '_No hypothesis yet._', '');
   push('## Metrics', '', '| role | event | aggregation |', '| --- | --- | --- |');
-  for (const m of exp.primaryMetrics)
-    push(`| primary | ${esc(m.name ?? m.event)} (\`${m.event}\`) | ${m.aggregation} |`);
+  const row = (role: string, m: (typeof exp.primaryMetrics)[number]) =>
+    push(
+      `| ${role} | ${esc(m.name ?? m.event)} (\`${m.event}\`)${m.inverse ? ', lower is better' : ''} | ${m.aggregation} |`,
+    );
+  for (const m of exp.primaryMetrics) row('primary', m);
   // Stored experiments from before secondary metrics existed have none.
-  for (const m of exp.secondaryMetrics ?? [])
-    push(`| secondary | ${esc(m.name ?? m.event)} (\`${m.event}\`) | ${m.aggregation} |`);
-  for (const m of exp.guardrailMetrics)
-    push(`| guardrail | ${esc(m.name ?? m.event)} (\`${m.event}\`) | ${m.aggregation} |`);
+  for (const m of exp.secondaryMetrics ?? []) row('secondary', m);
+  for (const m of exp.guardrailMetrics) row('guardrail', m);
   if (exp.primaryMetrics.length + (exp.secondaryMetrics ?? []).length + exp.guardrailMetrics.length === 0)
     push('| — | — | — |');
   push(`\nAttribution window: ${exp.attributionWindowHours} hours after first exposure.`, '');

@@ -254,6 +254,12 @@ describe('console in a real browser, on the running stack', () => {
     await page.getByLabel('Metric 2 name').fill('revenue');
     await page.getByLabel('Metric 2 event').fill('Order Completed');
     await page.getByLabel('Metric 2 aggregation').selectOption('sum');
+    await page.getByRole('button', { name: 'Add a metric' }).click();
+    await page.getByLabel('Metric 3 role').selectOption('guardrail');
+    await page.getByLabel('Metric 3 name').fill('checkout errors');
+    await page.getByLabel('Metric 3 event').fill('Checkout Error');
+    await page.getByLabel('Metric 3 aggregation').selectOption('count');
+    await page.getByLabel('Metric 3: lower is better').check();
     await shot('05-edit');
     await page.getByRole('button', { name: 'Save changes' }).click();
     await status(new RegExp(`Saved ${experimentKey}: now version \\d+`));
@@ -268,6 +274,9 @@ describe('console in a real browser, on the running stack', () => {
       ],
       primaryMetrics: [{ event: 'Order Completed', aggregation: 'conversion', name: 'orders' }],
       secondaryMetrics: [{ event: 'Order Completed', aggregation: 'sum', name: 'revenue' }],
+      guardrailMetrics: [
+        { event: 'Checkout Error', aggregation: 'count', name: 'checkout errors', inverse: true },
+      ],
     });
 
     // Request review; the owner may not approve, and the page says so.

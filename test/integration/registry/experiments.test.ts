@@ -73,7 +73,10 @@ describe('experiment lifecycle', () => {
       {
         hypothesis: 'A red button increases checkouts',
         primaryMetrics: [{ event: 'Order Completed', aggregation: 'conversion' }],
-        guardrailMetrics: [{ event: 'Order Completed', aggregation: 'sum', name: 'revenue' }],
+        guardrailMetrics: [
+          { event: 'Order Completed', aggregation: 'sum', name: 'revenue' },
+          { event: 'Checkout Error', aggregation: 'count', inverse: true },
+        ],
         variants: [
           { key: 'control', weight: 50, value: 'blue' },
           { key: 'red', weight: 50, value: 'red' },
@@ -214,6 +217,7 @@ describe('experiment lifecycle', () => {
       'A red button increases checkouts',
       '| primary | Order Completed (`Order Completed`) | conversion |',
       '| guardrail | revenue (`Order Completed`) | sum |',
+      '| guardrail | Checkout Error (`Checkout Error`), lower is better | count |',
       '## Audience',
       '| red (`red`) | 80 | 80% | `"red"` |',
       'Phase 1:',
