@@ -44,6 +44,10 @@ export const resultsEnv = z.object({
   RESULTS_SRM_THRESHOLD: fraction(0.001),
   RESULTS_MULTIPLE_EXPOSURE_THRESHOLD: fraction(0.01),
   RESULTS_SHUTDOWN_TIMEOUT_MS: env.int(30_000, 1_000),
+  /** Instances with the same group share the running experiments (ownership.ts). */
+  RESULTS_GROUP_ID: z.string().min(1).default('xp-results'),
+  /** How long a dead instance keeps its experiments before the group moves them (Kafka's minimum is 6 s). */
+  RESULTS_SESSION_TIMEOUT_MS: env.int(30_000, 6_000),
 });
 
 export type ResultsConfig = z.infer<typeof resultsEnv>;

@@ -1,6 +1,6 @@
 // The results service process: configuration, logging, metrics, BigQuery, Kafka (topic,
-// serde, producer), the registry client, the refresher and its schedule, the HTTP server and
-// graceful shutdown, wired in that order.
+// serde, producer), the registry client, the group that shares experiments among instances, the
+// refresher and its schedule, the HTTP server and graceful shutdown, wired in that order.
 import { createBigQuery } from '../common/bigquery';
 import { ConfigError } from '../common/config';
 import { createKafka } from '../common/kafka';
@@ -15,6 +15,7 @@ import { readExperimentFacts } from './facts';
 import { readResultsHistory } from './history';
 import { buildHttp } from './http';
 import { resultsMetrics } from './metrics';
+import { ExperimentOwnership } from './ownership';
 import { ResultsPublisher } from './publisher';
 import { Refresher } from './refresher';
 import { RegistryClient } from './registry-client';
@@ -72,10 +73,21 @@ async function main(): Promise<void> {
       ? registrySource(client)
       : bigQuerySource(bq, dataset, config.RESULTS_MAX_EXPERIMENTS);
 
+  const ownership = new ExperimentOwnership({
+    kafka,
+    groupId: config.RESULTS_GROUP_ID,
+    topic: spec.name,
+    partitions: spec.partitions,
+    sessionTimeoutMs: config.RESULTS_SESSION_TIMEOUT_MS,
+    logger,
+  });
+  await ownership.start();
+
   const refresher = new Refresher({
     readFacts: (e, options) => readExperimentFacts(bq, dataset, e.key, e.phase, options),
     publish: (records) => publisher.publish(records),
     source,
+    owns: (key) => ownership.owns(key),
     registry: client,
     settings: {
       analysis: analysisSettings(config),
@@ -108,6 +120,8 @@ async function main(): Promise<void> {
     history: (key, q) => readResultsHistory(bq, dataset, key, q),
     readiness: [
       { name: 'kafka-producer', check: () => kafkaUp },
+      // Out of the group (starting, rebalancing, cut off): it refreshes nothing on its schedule.
+      { name: 'results-group', check: () => ownership.member },
       { name: 'bigquery-dataset', check: bigQueryReady },
       // Unknown before the first round; false when the last listing failed.
       { name: 'experiment-source', check: () => refresher.lastListingOk !== false },
@@ -118,6 +132,7 @@ async function main(): Promise<void> {
   lifecycle
     .onShutdown('stop accepting refresh requests', () => http.close())
     .onShutdown('stop the schedule, finish refreshes in flight', () => refresher.stop())
+    .onShutdown('leave the group (the others take its experiments at once)', () => ownership.stop())
     .onShutdown('disconnect the producer', () => producer.disconnect());
   refresher.start(config.RESULTS_REFRESH_INTERVAL_MS);
   logger.info(

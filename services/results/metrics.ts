@@ -31,6 +31,11 @@ export function resultsMetrics(registry: Registry) {
       help: 'Running experiments found in the last scheduled round',
       registers: [registry],
     }),
+    ownedExperiments: new Gauge({
+      name: 'xp_results_owned_experiments',
+      help: 'Of those, the ones this instance refreshed (its share of the group, see ownership.ts)',
+      registers: [registry],
+    }),
     lastRound: new Gauge({
       name: 'xp_results_last_round_timestamp_seconds',
       help: 'When the last scheduled round finished (unix seconds)',

@@ -20,6 +20,8 @@ export interface RefresherDeps {
   readFacts: ReadFacts;
   publish: (records: ExperimentResultRecord[]) => Promise<void>;
   source: ExperimentSource;
+  /** Which experiments this instance refreshes on its schedule (absent: all of them). */
+  owns?: (experimentKey: string) => boolean;
   /** Absent: summaries are not recorded (no registry token configured). */
   registry?: Pick<RegistryClient, 'recordSummary'>;
   settings: SnapshotSettings;
@@ -155,6 +157,9 @@ export class Refresher {
       throw err;
     }
     deps.metrics.runningExperiments.set(experiments.length);
+    const owns = deps.owns;
+    if (owns) experiments = experiments.filter((e) => owns(e.key));
+    deps.metrics.ownedExperiments.set(experiments.length);
     const outcome: RoundOutcome = { experiments: experiments.length, published: 0, noData: 0, failed: [] };
     const queue = [...experiments];
     const worker = async () => {

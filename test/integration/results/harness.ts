@@ -1,6 +1,7 @@
 // Shared set-up of the results suites: a private registry (own database and topics) with the
 // identities an experiment needs (owner, reviewer, the results service, an admin), a running
 // experiment, and a local HTTP receiver for webhooks that can be told to fail.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ExperimentFacts } from '../../../services/results/facts';
@@ -90,7 +91,7 @@ export async function startExperiment(r: TestRegistry, key: string, flagKey = `$
       flagKey,
       primaryMetrics: [{ event: 'Order Completed', aggregation: 'conversion' }],
       secondaryMetrics: [{ event: 'Order Completed', aggregation: 'sum', name: 'revenue' }],
-      guardrailMetrics: [{ event: 'Error', aggregation: 'count', name: 'errors' }],
+      guardrailMetrics: [{ event: 'Error', aggregation: 'count', name: 'errors', inverse: true }],
       variants: [
         { key: 'control', weight: 50, value: 'blue' },
         { key: 'treatment', weight: 50, value: 'green' },
@@ -188,4 +189,32 @@ export function facts(
       },
     ],
   };
+}
+
+/** A compiled service as a child process; its output is kept (the last 20 kB) for failure messages. */
+export function spawnService(
+  main: string,
+  env: Record<string, string>,
+): { child: ChildProcess; output: () => string } {
+  let output = '';
+  const child = spawn(process.execPath, ['--enable-source-maps', main], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const keep = (d: Buffer) => {
+    output = (output + d.toString()).slice(-20_000);
+    if (process.env.RESULTS_TEST_LOGS) process.stdout.write(d);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  return { child, output: () => output };
+}
+
+/** SIGTERM, then the exit code or signal. */
+export async function stop(child: ChildProcess | undefined): Promise<number | string | null> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
+  return new Promise((resolve) => {
+    child.once('exit', (code, signal) => resolve(code ?? signal));
+    child.kill('SIGTERM');
+  });
 }

@@ -3,7 +3,7 @@
 // a compiled sink loads that topic into the dataset's experiment_results table, the registry
 // records the summary and fires a webhook to a local receiver. Refreshes run on the schedule
 // and on demand through the registry's endpoint and the `xp` CLI.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import type { Server } from 'node:http';
 import type { BigQuery, Dataset } from '@google-cloud/bigquery';
 import { createBigQuery } from '../../../services/common/bigquery';
@@ -11,8 +11,10 @@ import { createKafka } from '../../../services/common/kafka';
 import { serviceMain } from '../setup/build';
 import { stack, uniqueName } from '../setup/stack';
 import {
+  spawnService,
   startExperiment,
   startReceiver,
+  stop,
   startRegistryForResults,
   waitFor,
   type Received,
@@ -23,32 +25,6 @@ import pino from 'pino';
 
 const RESULTS_PORT = 7341;
 const SINK_PORT = 7342;
-
-function spawnService(
-  main: string,
-  env: Record<string, string>,
-): { child: ChildProcess; output: () => string } {
-  let output = '';
-  const child = spawn(process.execPath, ['--enable-source-maps', main], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const keep = (d: Buffer) => {
-    output = (output + d.toString()).slice(-20_000);
-    if (process.env.RESULTS_TEST_LOGS) process.stdout.write(d);
-  };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  return { child, output: () => output };
-}
-
-async function stop(child: ChildProcess | undefined): Promise<number | string | null> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
-  return new Promise((resolve) => {
-    child.once('exit', (code, signal) => resolve(code ?? signal));
-    child.kill('SIGTERM');
-  });
-}
 
 function xp(
   url: string,
@@ -137,6 +113,7 @@ describe('the results service', () => {
     results = spawnService(serviceMain('results'), {
       RESULTS_PORT: String(RESULTS_PORT),
       RESULTS_TOPIC: resultsTopic,
+      RESULTS_GROUP_ID: `${prefix}.results`,
       RESULTS_REGISTRY_URL: registry.url,
       RESULTS_REGISTRY_TOKEN: registry.serviceToken,
       RESULTS_REFRESH_INTERVAL_MS: '5000',
@@ -293,6 +270,7 @@ describe('the results service', () => {
     };
     expect(ready.checks.map((c: { name: string; ready: boolean }) => [c.name, c.ready])).toEqual([
       ['kafka-producer', true],
+      ['results-group', true],
       ['bigquery-dataset', true],
       ['experiment-source', true],
     ]);
@@ -300,6 +278,8 @@ describe('the results service', () => {
     expect(metrics).toMatch(
       /xp_results_refreshes_total\{trigger="schedule",outcome="published",service="results"\} [1-9]/,
     );
+    // The only instance of its group: it owns the one running experiment.
+    expect(metrics).toMatch(/xp_results_owned_experiments\{service="results"\} 1\b/);
     expect(await stop(results!.child)).toBe(0);
   }, 30_000);
 });
