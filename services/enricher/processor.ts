@@ -17,7 +17,7 @@
 import type { EnrichedEvent, Exposure, FailedEvent, TrackingEvent, WindowAggregate } from '../common/records';
 import { AssignmentStore, assignmentKey, isMultiVariant, type Assignment } from './assignments';
 import { phaseAt, type ExperimentLookup } from './experiments';
-import { DedupeStore, dedupeKey, type DedupeInput } from './dedupe';
+import { DedupeStore, type DedupeInput } from './dedupe';
 import { attribute } from './join';
 import { WindowStore, isLate, watermarkOf, windowStart, type Accumulator, type WindowSpec } from './windows';
 
@@ -142,7 +142,7 @@ export class PartitionProcessor {
   private eventsQueuedNext: number;
   private exposuresQueuedNext: number;
   private outputs: Output[] = [];
-  private dirty = new Map<string, Assignment | Accumulator | number | null>();
+  private dirty = new Map<string, Assignment | Accumulator | null>();
   private lastBoundary: number;
 
   constructor(
@@ -238,6 +238,7 @@ export class PartitionProcessor {
     for (const [key, value] of this.dirty) {
       changelog.push({ key, value: value === null ? null : JSON.stringify(value) });
     }
+    changelog.push(...this.seen.changelog());
     changelog.push({ key: META_KEY, value: JSON.stringify(this.meta) });
     const outputs = this.outputs;
     this.outputs = [];
@@ -390,7 +391,6 @@ export class PartitionProcessor {
     if (receivedAt > this.meta.arrivalTime) this.meta.arrivalTime = receivedAt;
     if (this.seen.isCopy(input, id, this.meta.arrivalTime)) return true;
     this.seen.remember(input, id, receivedAt);
-    this.dirty.set(dedupeKey(input, id), receivedAt);
     return false;
   }
 
@@ -473,6 +473,7 @@ export class PartitionProcessor {
 
   private restore(rec: ChangelogRecord): void {
     const key = JSON.parse(rec.key) as [string, ...unknown[]];
+    if (key[0] === 'd') return this.seen.restore(rec.key, rec.value);
     if (rec.value === null) {
       if (key[0] === 'a') {
         const [, unitId, experimentKey, phase] = key as [string, string, string, number];
@@ -480,14 +481,11 @@ export class PartitionProcessor {
         if (a) this.store.delete(a);
       } else if (key[0] === 'w') {
         this.windows.remove(rec.key);
-      } else if (key[0] === 'd') {
-        this.seen.forget(key[1] as DedupeInput, key[2] as string);
       }
       return;
     }
     const value = JSON.parse(rec.value) as unknown;
-    if (key[0] === 'd') this.seen.remember(key[1] as DedupeInput, key[2] as string, value as number);
-    else if (key[0] === 'm') Object.assign(this.meta, value as Meta);
+    if (key[0] === 'm') Object.assign(this.meta, value as Meta);
     else if (key[0] === 'a') this.store.put(value as Assignment);
     else if (key[0] === 'w') this.windows.restore(value as Accumulator);
   }

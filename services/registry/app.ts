@@ -3,7 +3,7 @@
 //
 // Dependencies point one way: app.ts → http/ (validation, errors, OpenAPI) and the feature
 // plugins (<feature>/routes.ts) → each feature's service → its store and core/. Nothing
-// imports app.ts, and no service imports a plugin (test/unit/registry/architecture.test.ts).
+// imports app.ts, and no service imports a plugin (test/unit/architecture/imports.test.ts).
 
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';

@@ -6,7 +6,7 @@ import {
   type ExperimentView,
 } from '../../../services/enricher/experiments';
 import { attribute } from '../../../services/enricher/join';
-import { DedupeStore } from '../../../services/enricher/dedupe';
+import { BATCH_IDS, DedupeStore } from '../../../services/enricher/dedupe';
 import { firstExposure, type Assignment } from '../../../services/enricher/assignments';
 import { WindowStore, isLate, windowStart } from '../../../services/enricher/windows';
 import {
@@ -119,24 +119,62 @@ describe('join rule', () => {
 });
 
 describe('dedupe store', () => {
+  const bucket = (t: number) => Math.floor(t / MIN);
+
   it('remembers an id for the horizon after its first copy arrived, then reclaims it', () => {
     const d = new DedupeStore(10 * MIN);
     d.remember('e', 'm1', T0);
+    expect(d.changelog()).toEqual([
+      { key: JSON.stringify(['d', 'e', bucket(T0), 'm1']), value: `[["m1",${T0}]]` },
+    ]);
     expect(d.isCopy('e', 'm1', T0 + 10 * MIN - 1)).toBe(true);
     expect(d.isCopy('x', 'm1', T0)).toBe(false); // exposures are another namespace
     expect(d.isCopy('e', 'm1', T0 + 10 * MIN)).toBe(false); // past the horizon, even before the sweep
     expect(d.expire(T0 + 10 * MIN)).toEqual([]); // its bucket is not wholly past the horizon yet
-    expect(d.expire(T0 + 11 * MIN)).toEqual([JSON.stringify(['d', 'e', 'm1'])]);
+    expect(d.expire(T0 + 11 * MIN)).toEqual([JSON.stringify(['d', 'e', bucket(T0), 'm1'])]);
     expect(d.size).toBe(0);
   });
 
-  it('does not reclaim an id forgotten or remembered again in a later bucket', () => {
+  it('writes one changelog record per input, bucket and step, split at BATCH_IDS ids', () => {
+    const d = new DedupeStore(10 * MIN);
+    for (let i = 0; i < BATCH_IDS + 5; i++) d.remember('e', `e${i}`, T0 + i);
+    d.remember('e', 'next-bucket', T0 + MIN);
+    d.remember('x', 'x1', T0);
+    const records = d.changelog();
+    expect(records.map((r) => [JSON.parse(r.key), (JSON.parse(r.value!) as unknown[]).length])).toEqual([
+      [['d', 'e', bucket(T0), 'e0'], BATCH_IDS],
+      [['d', 'e', bucket(T0), `e${BATCH_IDS}`], 5],
+      [['d', 'e', bucket(T0 + MIN), 'next-bucket'], 1],
+      [['d', 'x', bucket(T0), 'x1'], 1],
+    ]);
+    expect(d.changelog()).toEqual([]); // written once
+    // A store restored from those records decides the same, and tombstones the same keys.
+    const r = new DedupeStore(10 * MIN);
+    for (const rec of records) r.restore(rec.key, rec.value);
+    expect(r.isCopy('e', `e${BATCH_IDS + 4}`, T0 + MIN)).toBe(true);
+    expect(r.isCopy('x', 'x1', T0 + MIN)).toBe(true);
+    expect(r.changelog()).toEqual([]);
+    expect(r.expire(T0 + 11 * MIN).sort()).toEqual(
+      records
+        .slice(0, 2)
+        .map((x) => x.key)
+        .concat(records[3]!.key)
+        .sort(),
+    );
+    expect(r.expire(T0 + 12 * MIN)).toEqual([records[2]!.key]);
+    expect(r.size).toBe(0);
+  });
+
+  it('restores and tombstones the older per-id records, and does not reclaim an id remembered again later', () => {
     const d = new DedupeStore(MIN);
-    d.remember('e', 'a', T0);
-    d.remember('e', 'b', T0);
-    d.forget('e', 'a');
-    d.remember('e', 'b', T0 + 5 * MIN);
-    expect(d.expire(T0 + 3 * MIN)).toEqual([]);
+    const old = (id: string) => JSON.stringify(['d', 'e', id]);
+    d.restore(old('a'), String(T0));
+    d.restore(old('b'), String(T0));
+    d.restore(old('a'), null); // tombstone of the older form
+    expect(d.isCopy('e', 'a', T0 + 1)).toBe(false);
+    expect(d.isCopy('e', 'b', T0 + 1)).toBe(true);
+    d.remember('e', 'b', T0 + 5 * MIN); // past its horizon: a new first copy
+    expect(d.expire(T0 + 3 * MIN).sort()).toEqual([old('a'), old('b')].sort());
     expect(d.isCopy('e', 'b', T0 + 5 * MIN)).toBe(true);
   });
 });
@@ -387,13 +425,14 @@ describe('partition processor', () => {
     p.pushEvent({ offset: 0, value: ev('m1', 'u1', T0) });
     p.run(ENDED);
     const { changelog } = p.drain();
-    expect(changelog).toContainEqual({ key: JSON.stringify(['d', 'e', 'm1']), value: String(T0) });
+    const key = JSON.stringify(['d', 'e', Math.floor(T0 / MIN), 'm1']);
+    expect(changelog).toContainEqual({ key, value: `[["m1",${T0}]]` });
     const q = new PartitionProcessor(opts, table(experiment()), changelog);
     q.pushEvent({ offset: 1, value: { ...ev('m1', 'u1', T0 + 20), receivedAt: T0 + 9 * MIN } });
     q.pushEvent({ offset: 2, value: ev('later', 'u2', T0 + 12 * MIN) });
     q.run(ENDED);
     expect(q.counters.duplicateEvents).toBe(1);
-    expect(q.drain().changelog).toContainEqual({ key: JSON.stringify(['d', 'e', 'm1']), value: null });
+    expect(q.drain().changelog).toContainEqual({ key, value: null });
     expect(q.seen.size).toBe(1); // only 'later'
   });
 
