@@ -13,8 +13,7 @@ import {
 } from '@openfeature/server-sdk';
 import {
   XpNodeClient,
-  experimentFromMetadata,
-  toResolution,
+  OpenFeatureBinding,
   toXpContext,
   type OpenFeatureType,
   type XpNodeOptions,
@@ -33,27 +32,22 @@ export class XpProvider implements Provider {
   readonly events = new OpenFeatureEventEmitter();
   readonly hooks: Hook[];
   readonly client: XpNodeClient;
-  private readonly unsubscribe: Array<() => void> = [];
+  private readonly binding: OpenFeatureBinding;
+  private readonly unsubscribe: () => void;
 
-  constructor(
-    client: XpNodeClient | XpNodeOptions,
-    private readonly options: XpProviderOptions = {},
-  ) {
+  constructor(client: XpNodeClient | XpNodeOptions, options: XpProviderOptions = {}) {
     // The provider logs exposures in its hook, so the client must not log them on evaluate.
     this.client =
       client instanceof XpNodeClient ? client : new XpNodeClient({ ...client, logExposures: false });
-    const exposureHook: Hook = {
-      after: (hookContext, details) => {
-        const assigned = experimentFromMetadata(details.flagMetadata);
-        if (assigned) this.client.logExposure(assigned, this.context(hookContext.context));
-      },
-    };
-    this.hooks = options.trackExposures === false ? [] : [exposureHook];
-    this.unsubscribe.push(
-      this.client.on('change', (detail) => {
-        const { flagsChanged } = detail as { flagsChanged: string[] };
-        this.events.emit(ProviderEvents.ConfigurationChanged, { flagsChanged });
-      }),
+    this.binding = new OpenFeatureBinding(this.client, (context) =>
+      toXpContext(context, options.targetingKeyAttribute),
+    );
+    this.hooks =
+      options.trackExposures === false
+        ? []
+        : [{ after: (hook, details) => this.binding.logExposure(details.flagMetadata, hook.context) }];
+    this.unsubscribe = this.binding.onChange((flagsChanged) =>
+      this.events.emit(ProviderEvents.ConfigurationChanged, { flagsChanged }),
     );
   }
 
@@ -62,7 +56,7 @@ export class XpProvider implements Provider {
   }
 
   async onClose(): Promise<void> {
-    for (const u of this.unsubscribe) u();
+    this.unsubscribe();
     await this.client.close();
   }
 
@@ -82,13 +76,7 @@ export class XpProvider implements Provider {
     return Promise.resolve(this.resolve(flagKey, defaultValue, context, 'object'));
   }
 
-  private context(context: EvaluationContext) {
-    return toXpContext(context, this.options.targetingKeyAttribute);
-  }
-
   private resolve<T>(flagKey: string, defaultValue: T, context: EvaluationContext, type: OpenFeatureType) {
-    const result = this.client.evaluate(flagKey, this.context(context), { logExposure: false });
-    const ready = this.client.getPayload() !== undefined;
-    return toResolution(flagKey, result, defaultValue, type, ready) as ResolutionDetails<T>;
+    return this.binding.resolve(flagKey, defaultValue, context, type) as ResolutionDetails<T>;
   }
 }

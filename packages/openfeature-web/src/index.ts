@@ -12,8 +12,7 @@ import {
 } from '@openfeature/web-sdk';
 import {
   XpBrowserClient,
-  experimentFromMetadata,
-  toResolution,
+  OpenFeatureBinding,
   toXpContext,
   type OpenFeatureType,
   type XpBrowserOptions,
@@ -32,26 +31,22 @@ export class XpWebProvider implements Provider {
   readonly events = new OpenFeatureEventEmitter();
   readonly hooks: Hook[];
   readonly client: XpBrowserClient;
-  private readonly unsubscribe: Array<() => void> = [];
+  private readonly binding: OpenFeatureBinding;
+  private readonly unsubscribe: () => void;
 
-  constructor(
-    client: XpBrowserClient | XpBrowserOptions,
-    private readonly options: XpWebProviderOptions = {},
-  ) {
+  constructor(client: XpBrowserClient | XpBrowserOptions, options: XpWebProviderOptions = {}) {
+    // The provider logs exposures in its hook, so the client must not log them on evaluate.
     this.client =
       client instanceof XpBrowserClient ? client : new XpBrowserClient({ ...client, logExposures: false });
-    const exposureHook: Hook = {
-      after: (hookContext, details) => {
-        const assigned = experimentFromMetadata(details.flagMetadata);
-        if (assigned) this.client.logExposure(assigned, this.context(hookContext.context));
-      },
-    };
-    this.hooks = options.trackExposures === false ? [] : [exposureHook];
-    this.unsubscribe.push(
-      this.client.on('change', (detail) => {
-        const { flagsChanged } = detail as { flagsChanged: string[] };
-        this.events.emit(ProviderEvents.ConfigurationChanged, { flagsChanged });
-      }),
+    this.binding = new OpenFeatureBinding(this.client, (context) =>
+      this.client.withAnonymousId(toXpContext(context, options.targetingKeyAttribute)),
+    );
+    this.hooks =
+      options.trackExposures === false
+        ? []
+        : [{ after: (hook, details) => this.binding.logExposure(details.flagMetadata, hook.context) }];
+    this.unsubscribe = this.binding.onChange((flagsChanged) =>
+      this.events.emit(ProviderEvents.ConfigurationChanged, { flagsChanged }),
     );
   }
 
@@ -63,7 +58,7 @@ export class XpWebProvider implements Provider {
   onContextChange(): void {}
 
   async onClose(): Promise<void> {
-    for (const u of this.unsubscribe) u();
+    this.unsubscribe();
     await this.client.close();
   }
 
@@ -83,13 +78,7 @@ export class XpWebProvider implements Provider {
     return this.resolve(flagKey, defaultValue, context, 'object');
   }
 
-  private context(context: EvaluationContext) {
-    return this.client.withAnonymousId(toXpContext(context, this.options.targetingKeyAttribute));
-  }
-
   private resolve<T>(flagKey: string, defaultValue: T, context: EvaluationContext, type: OpenFeatureType) {
-    const result = this.client.evaluate(flagKey, this.context(context), { logExposure: false });
-    const ready = this.client.getPayload() !== undefined;
-    return toResolution(flagKey, result, defaultValue, type, ready) as ResolutionDetails<T>;
+    return this.binding.resolve(flagKey, defaultValue, context, type) as ResolutionDetails<T>;
   }
 }

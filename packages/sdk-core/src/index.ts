@@ -8,6 +8,7 @@ export { readEventStream, SseParser, type SseMessage } from './sse';
 export * from '@xp-platform/evaluation';
 export {
   experimentFromMetadata,
+  OpenFeatureBinding,
   toResolution,
   toXpContext,
   type OpenFeatureType,

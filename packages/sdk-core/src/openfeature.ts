@@ -2,6 +2,7 @@
 // context mapping, and an xp result turned into OpenFeature resolution details (typed value,
 // reason, variant, error code, flag metadata). The strings are OpenFeature's standard ones.
 import type { ContextValue, EvaluationContext, EvaluationResult } from '@xp-platform/evaluation';
+import type { XpClient } from './client';
 
 export type OpenFeatureType = 'boolean' | 'string' | 'number' | 'object';
 
@@ -110,4 +111,43 @@ export function experimentFromMetadata(
     reason: 'SPLIT',
     experiment: { key: experimentKey, variationId, phase: typeof phase === 'number' ? phase : 0 },
   };
+}
+
+/**
+ * An xp client seen from OpenFeature: what the server and the web provider do alike. Each
+ * provider keeps only its SDK's types, where it runs, and sync or async resolution.
+ */
+export class OpenFeatureBinding {
+  constructor(
+    readonly client: XpClient,
+    /** OpenFeature's context as the xp attributes this provider evaluates with. */
+    private readonly contextOf: (context: Record<string, unknown>) => EvaluationContext,
+  ) {}
+
+  /** Evaluates without logging: the provider's hook logs the exposure after the evaluation. */
+  resolve<T>(
+    flagKey: string,
+    defaultValue: T,
+    context: Record<string, unknown>,
+    type: OpenFeatureType,
+  ): Resolution<T> {
+    const result = this.client.evaluate(flagKey, this.contextOf(context), { logExposure: false });
+    return toResolution(flagKey, result, defaultValue, type, this.client.getPayload() !== undefined);
+  }
+
+  /** The hook's `after`: logs an exposure when the resolution assigned an experiment variant. */
+  logExposure(
+    flagMetadata: Readonly<Record<string, string | number | boolean>>,
+    context: Record<string, unknown>,
+  ): void {
+    const assigned = experimentFromMetadata(flagMetadata);
+    if (assigned) this.client.logExposure(assigned, this.contextOf(context));
+  }
+
+  /** Calls `listener` with the changed flag keys on every payload change; returns the unsubscribe. */
+  onChange(listener: (flagsChanged: string[]) => void): () => void {
+    return this.client.on('change', (detail) =>
+      listener((detail as { flagsChanged: string[] }).flagsChanged),
+    );
+  }
 }
