@@ -3,7 +3,7 @@
 // NOTIFY, all in the caller's transaction, so they commit or vanish together.
 
 import type { PoolClient } from 'pg';
-import { LOCKS } from './db';
+import { LOCKS, withTransaction, type Pool } from './db';
 import { ERR } from './errors';
 import { diff } from './json-diff';
 
@@ -91,6 +91,26 @@ export function checkVersion(current: Stored<unknown>, expected: number | undefi
       { currentVersion: current.version },
     );
   }
+}
+
+/**
+ * Runs `change` in one transaction on the entity, locked and checked against the version the
+ * client sent (If-Match). `versionOptional`: for changes the current state checks anyway
+ * (lifecycle transitions, new phases), a missing version is accepted.
+ */
+export function changeLocked<T, R>(
+  pool: Pool,
+  type: EntityType,
+  key: string,
+  expected: number | undefined,
+  change: (client: PoolClient, current: Stored<T>) => Promise<R>,
+  opts: { versionOptional?: boolean } = {},
+): Promise<R> {
+  return withTransaction(pool, async (client) => {
+    const current = await loadOrThrow<T>(client, type, key, { lock: true });
+    if (!(opts.versionOptional && expected === undefined)) checkVersion(current, expected);
+    return change(client, current);
+  });
 }
 
 /** The subset of `keys` present in the entity type's table. */

@@ -6,7 +6,7 @@
 import type { Flag, Rule } from '@xp-platform/evaluation';
 import { LOCKS, withTransaction, type Pool, type PoolClient } from '../core/db';
 import {
-  checkVersion,
+  changeLocked,
   existingKeys,
   insert,
   list,
@@ -306,9 +306,7 @@ export async function patchExperiment(
   environments: readonly string[],
   actor: string,
 ): Promise<Stored<Experiment>> {
-  return withTransaction(pool, async (client) => {
-    const current = await loadOrThrow<Experiment>(client, 'experiment', key, { lock: true });
-    checkVersion(current, expected);
+  return changeLocked(pool, 'experiment', key, expected, async (client, current: Stored<Experiment>) => {
     const merged = { ...current.doc, ...patch };
     failIfProblems('experiment', await experimentReferenceProblems(client, merged, environments));
     return editExperiment(client, current, patch, actor);
@@ -323,11 +321,16 @@ export async function transition(
   expected: number | undefined,
   principal: Principal,
 ): Promise<Stored<Experiment>> {
-  return withTransaction(pool, async (client) => {
-    const current = await loadOrThrow<Experiment>(client, 'experiment', key, { lock: true });
-    if (expected !== undefined) checkVersion(current, expected);
-    return transitionExperiment(client, current, req, principal);
-  });
+  return changeLocked(
+    pool,
+    'experiment',
+    key,
+    expected,
+    async (client, current: Stored<Experiment>) => {
+      return transitionExperiment(client, current, req, principal);
+    },
+    { versionOptional: true },
+  );
 }
 
 export async function newPhase(
@@ -337,11 +340,16 @@ export async function newPhase(
   expected: number | undefined,
   principal: Principal,
 ): Promise<Stored<Experiment>> {
-  return withTransaction(pool, async (client) => {
-    const current = await loadOrThrow<Experiment>(client, 'experiment', key, { lock: true });
-    if (expected !== undefined) checkVersion(current, expected);
-    return startPhase(client, current, req, principal);
-  });
+  return changeLocked(
+    pool,
+    'experiment',
+    key,
+    expected,
+    async (client, current: Stored<Experiment>) => {
+      return startPhase(client, current, req, principal);
+    },
+    { versionOptional: true },
+  );
 }
 
 /** The experiments (of one status, if given), each with its health from the latest results summary. */

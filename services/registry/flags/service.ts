@@ -4,15 +4,7 @@
 
 import type { Flag, FlagEnvironment } from '@xp-platform/evaluation';
 import { withTransaction, type Pool, type PoolClient } from '../core/db';
-import {
-  checkVersion,
-  existingKeys,
-  insert,
-  loadOrThrow,
-  remove,
-  update,
-  type Stored,
-} from '../core/entity-store';
+import { changeLocked, existingKeys, insert, remove, update, type Stored } from '../core/entity-store';
 import { ERR, failIfProblems } from '../core/errors';
 import { deepEqual } from '../core/json-diff';
 import { managedRuleId } from '../experiments/model';
@@ -80,9 +72,7 @@ export async function replaceFlag(
   environments: readonly string[],
   actor: string,
 ): Promise<Stored<Flag>> {
-  return withTransaction(pool, async (client) => {
-    const current = await loadOrThrow<Flag>(client, 'flag', key, { lock: true });
-    checkVersion(current, expected);
+  return changeLocked(pool, 'flag', key, expected, async (client, current: Stored<Flag>) => {
     const next = normalizeFlag(body, environments);
     await checkFlag(client, next, environments, current.doc);
     return update(client, 'flag', current, next, { actor, action: 'updated' });
@@ -99,9 +89,7 @@ export async function changeEnvironment(
   environments: readonly string[],
   actor: string,
 ): Promise<Stored<Flag>> {
-  return withTransaction(pool, async (client) => {
-    const current = await loadOrThrow<Flag>(client, 'flag', key, { lock: true });
-    checkVersion(current, expected);
+  return changeLocked(pool, 'flag', key, expected, async (client, current: Stored<Flag>) => {
     const env = current.doc.environments[environment];
     if (!env) throw ERR.NOT_FOUND({ what: `environment "${environment}" of flag "${key}"` });
     const next: Flag = {
@@ -126,9 +114,7 @@ export async function deleteFlag(
   expected: number | undefined,
   actor: string,
 ): Promise<void> {
-  await withTransaction(pool, async (client) => {
-    const current = await loadOrThrow<Flag>(client, 'flag', key, { lock: true });
-    checkVersion(current, expected);
+  await changeLocked(pool, 'flag', key, expected, async (client, current: Stored<Flag>) => {
     const users = await flagUsers(client, key);
     if (users.length > 0) {
       throw ERR.IN_USE({

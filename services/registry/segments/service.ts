@@ -1,7 +1,7 @@
 // What can happen to a segment: create, replace, delete (only when nothing uses it).
 
 import { withTransaction, type Pool } from '../core/db';
-import { checkVersion, insert, loadOrThrow, remove, update, type Stored } from '../core/entity-store';
+import { changeLocked, insert, remove, update, type Stored } from '../core/entity-store';
 import { conditionProblems } from '../core/conditions';
 import { ERR, failIfProblems } from '../core/errors';
 import type { SegmentBody } from './model';
@@ -32,9 +32,7 @@ export async function replaceSegment(
   expected: number | undefined,
   actor: string,
 ): Promise<Stored<SegmentBody>> {
-  return withTransaction(pool, async (client) => {
-    const current = await loadOrThrow<SegmentBody>(client, 'segment', key, { lock: true });
-    checkVersion(current, expected);
+  return changeLocked(pool, 'segment', key, expected, async (client, current: Stored<SegmentBody>) => {
     return update(client, 'segment', current, body, { actor, action: 'updated' });
   });
 }
@@ -45,9 +43,7 @@ export async function deleteSegment(
   expected: number | undefined,
   actor: string,
 ): Promise<void> {
-  await withTransaction(pool, async (client) => {
-    const current = await loadOrThrow<SegmentBody>(client, 'segment', key, { lock: true });
-    checkVersion(current, expected);
+  await changeLocked(pool, 'segment', key, expected, async (client, current: Stored<SegmentBody>) => {
     const users = await segmentUsers(client, key);
     if (users.length > 0) throw ERR.IN_USE({ what: `segment "${key}"`, users: users.join(', ') });
     await remove(client, 'segment', current, { actor, action: 'deleted' });
